@@ -1,0 +1,1 @@
+"""Plain-Python records and rules shared by every layer (no Qt, no database)."""

@@ -1,0 +1,276 @@
+"""ORM tables (SQLAlchemy 2 typed mapping). The migrations create them; this module only describes them.
+
+Every record table has a UUID `id` (made on this machine) and the bookkeeping columns `created_at`,
+`updated_at`, `change_seq` and `deleted_at` (a tombstone kept until every sync account has pushed it).
+People, companies and touchpoints also carry an integer `num`: the SQLite rowid alias. It is the rowid
+of their FTS5 rows, which must stay stable across VACUUM — plain rowids of tables without an INTEGER
+PRIMARY KEY may change there. Foreign keys always point at the UUID.
+
+The "summary" columns (display values and `k_*` sort keys) are denormalised from a record's cards,
+contact data and tags by the store modules on every write, so a table page is one indexed query on
+one table and never a join over 100,000 rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored as fixed-width UTC ISO 8601 text, so text order is time order."""
+
+    impl = String(27)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store keeps aware UTC times only")
+        return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return dt.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def to_db_time(value: dt.datetime) -> str:
+    """The stored text of an aware datetime (for Core statements that bypass the type)."""
+    return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Tracked:
+    """Bookkeeping shared by every synced row."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    change_seq: Mapped[int] = mapped_column(Integer, index=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
+
+
+class ChangeCounter(Base):
+    """One row: the database-wide change counter, bumped once per write transaction."""
+
+    __tablename__ = "change_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_change_counter_single_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Person(Tracked, Base):
+    __tablename__ = "person"
+
+    num: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    salutation: Mapped[str] = mapped_column(String, default="")
+    title: Mapped[str] = mapped_column(String, default="")
+    first_name: Mapped[str] = mapped_column(String, default="")
+    middle_name: Mapped[str] = mapped_column(String, default="")
+    last_name: Mapped[str] = mapped_column(String, default="")
+    suffix: Mapped[str] = mapped_column(String, default="")
+    gender: Mapped[str] = mapped_column(String, default="")
+    birth_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    birth_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    birth_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    lifecycle: Mapped[str] = mapped_column(String, default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    custom: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [key, value]
+    # summary, from the favourite card and the tags
+    display_name: Mapped[str] = mapped_column(String, default="")
+    company_name: Mapped[str] = mapped_column(String, default="")
+    position: Mapped[str] = mapped_column(String, default="")
+    email: Mapped[str] = mapped_column(String, default="")
+    phone: Mapped[str] = mapped_column(String, default="")
+    tags_text: Mapped[str] = mapped_column(String, default="")
+    search_extra: Mapped[str] = mapped_column(Text, default="")
+    k_name: Mapped[str] = mapped_column(String, default="")
+    k_company: Mapped[str] = mapped_column(String, default="")
+    k_position: Mapped[str] = mapped_column(String, default="")
+    k_email: Mapped[str] = mapped_column(String, default="")
+    k_phone: Mapped[str] = mapped_column(String, default="")
+    k_tags: Mapped[str] = mapped_column(String, default="")
+
+
+class Company(Tracked, Base):
+    __tablename__ = "company"
+
+    num: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String, default="")
+    legal_form: Mapped[str] = mapped_column(String, default="")
+    industry: Mapped[str] = mapped_column(String, default="")
+    website: Mapped[str] = mapped_column(String, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # summary
+    city: Mapped[str] = mapped_column(String, default="")
+    phone: Mapped[str] = mapped_column(String, default="")
+    email: Mapped[str] = mapped_column(String, default="")
+    tags_text: Mapped[str] = mapped_column(String, default="")
+    people_count: Mapped[int] = mapped_column(Integer, default=0)
+    search_extra: Mapped[str] = mapped_column(Text, default="")
+    k_name: Mapped[str] = mapped_column(String, default="")
+    k_industry: Mapped[str] = mapped_column(String, default="")
+    k_city: Mapped[str] = mapped_column(String, default="")
+    k_phone: Mapped[str] = mapped_column(String, default="")
+    k_email: Mapped[str] = mapped_column(String, default="")
+
+
+class BusinessCard(Tracked, Base):
+    __tablename__ = "business_card"
+    __table_args__ = (Index("ix_business_card_company", "company_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id", ondelete="SET NULL"), nullable=True)
+    company_name: Mapped[str] = mapped_column(String, default="")
+    position: Mapped[str] = mapped_column(String, default="")
+    department: Mapped[str] = mapped_column(String, default="")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    ord: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class _ContactItem:
+    """Typed contact data owned by a business card or by a company (exactly one of them)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_id: Mapped[str | None] = mapped_column(
+        ForeignKey("business_card.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), nullable=True, index=True)
+    ord: Mapped[int] = mapped_column(Integer, default=0)
+    type: Mapped[str] = mapped_column(String(16))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+_ONE_OWNER = "(card_id IS NULL) <> (company_id IS NULL)"
+
+
+class EmailAddress(_ContactItem, Base):
+    __tablename__ = "email_address"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="ck_email_address_one_owner"),)
+    address: Mapped[str] = mapped_column(String)
+
+
+class PhoneNumber(_ContactItem, Base):
+    __tablename__ = "phone_number"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="ck_phone_number_one_owner"),)
+    number: Mapped[str] = mapped_column(String)
+
+
+class PostalAddress(_ContactItem, Base):
+    __tablename__ = "postal_address"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="ck_postal_address_one_owner"),)
+    street: Mapped[str] = mapped_column(String, default="")
+    postcode: Mapped[str] = mapped_column(String, default="")
+    city: Mapped[str] = mapped_column(String, default="")
+    region: Mapped[str] = mapped_column(String, default="")
+    country: Mapped[str] = mapped_column(String, default="")
+
+
+class Touchpoint(Tracked, Base):
+    __tablename__ = "touchpoint"
+
+    num: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    subject: Mapped[str] = mapped_column(String, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    direction: Mapped[str] = mapped_column(String(16), default="")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    mood: Mapped[str] = mapped_column(String(16), default="")
+    company_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    amount: Mapped[str] = mapped_column(String, default="")
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    # summary
+    people_text: Mapped[str] = mapped_column(String, default="")
+    company_name: Mapped[str] = mapped_column(String, default="")
+    tags_text: Mapped[str] = mapped_column(String, default="")
+    k_subject: Mapped[str] = mapped_column(String, default="")
+    k_people: Mapped[str] = mapped_column(String, default="")
+    k_company: Mapped[str] = mapped_column(String, default="")
+
+
+class TouchpointPerson(Base):
+    __tablename__ = "touchpoint_person"
+    touchpoint_id: Mapped[str] = mapped_column(ForeignKey("touchpoint.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, index=True)
+    ord: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Tag(Tracked, Base):
+    __tablename__ = "tag"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100, collation="NOCASE"), unique=True)
+
+
+class PersonTag(Base):
+    __tablename__ = "person_tag"
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class CompanyTag(Base):
+    __tablename__ = "company_tag"
+    company_id: Mapped[str] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class TouchpointTag(Base):
+    __tablename__ = "touchpoint_tag"
+    touchpoint_id: Mapped[str] = mapped_column(ForeignKey("touchpoint.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[str] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Relation(Tracked, Base):
+    """person↔person or company↔company; `entity` says which table both ends live in."""
+
+    __tablename__ = "relation"
+    __table_args__ = (
+        CheckConstraint("entity IN ('person', 'company')", name="ck_relation_entity"),
+        Index("ix_relation_from", "from_id"),
+        Index("ix_relation_to", "to_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    from_id: Mapped[str] = mapped_column(String(36))
+    to_id: Mapped[str] = mapped_column(String(36))
+    category: Mapped[str] = mapped_column(String, default="")
+
+
+# Keyset indexes: one per sortable column, (key, num), live rows only.
+_LIVE = text("deleted_at IS NULL")
+for _table, _keys in (
+    (Person.__table__, ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at")),
+    (Company.__table__, ("k_name", "k_industry", "k_city", "k_phone", "k_email", "people_count")),
+    (Touchpoint.__table__, ("occurred_at", "type", "k_subject", "k_people", "k_company")),
+):
+    for _key in _keys:
+        Index(f"ix_{_table.name}_sort_{_key}", _table.c[_key], _table.c.num, sqlite_where=_LIVE)
