@@ -46,3 +46,10 @@ def settings_file() -> Path:
 def qsettings_file() -> Path:
     """Window geometry, splitters and column widths only."""
     return config_dir() / "window.ini"
+
+
+def resources_dir() -> Path:
+    """Icons and other read-only files: inside the installed package, or `resources/` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "resources"
+    return packaged if packaged.is_dir() else here.parent / "resources"

@@ -161,7 +161,9 @@ class _ContactItem:
     card_id: Mapped[str | None] = mapped_column(
         ForeignKey("business_card.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), nullable=True, index=True)
+    company_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     ord: Mapped[int] = mapped_column(Integer, default=0)
     type: Mapped[str] = mapped_column(String(16))
     favourite: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,38 @@
+"""Context: paths, settings and the store, built once at start-up and passed down (STYLE §1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crmdesk import paths, settings
+from crmdesk.settings import Settings
+from crmdesk.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Store, open_store
+
+
+@dataclass
+class Context:
+    """Everything a service call needs: the store and the settings."""
+
+    store: Store
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def region(self) -> str:
+        """Default region for phone numbers typed without a country code."""
+        return self.settings.default_region
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Context:
+        """Open the store and settings under `data_dir` (platform default when None).
+
+        Raises:
+            StoreError: the database cannot be used; its message names the file and what to do.
+        """
+        if data_dir is not None:
+            paths.set_data_dir(data_dir)
+        store = open_store(paths.database_file(), busy_timeout_ms=busy_timeout_ms)
+        return cls(store=store, settings=settings.load(paths.settings_file()))
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,45 @@
+"""FTS5 search: the only SQLite-only SQL in crmdesk (DESIGN §4, §9).
+
+What a user types is never handed to MATCH as it is. It is split into words the way the index's
+unicode61 tokenizer splits text (letters and digits; everything else separates), and every word becomes
+a quoted prefix phrase (`"smi"*`). So `"`, `*`, `AND`, `NEAR(`, `(`, `-`, `:` or emoji are searched
+literally and can never be a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import ColumnElement, Table, column, select, table, text
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_TERMS = 12  # more words than this narrow nothing further; keep MATCH cheap
+MAX_TERM_LENGTH = 64  # FTS5 prefix queries on longer words gain nothing
+
+
+def fts_terms(query: str) -> list[str]:
+    """The words of a search text, as the index sees them."""
+    return [w[:MAX_TERM_LENGTH] for w in _WORD.findall(query)][:MAX_TERMS]
+
+
+def match_expression(query: str) -> str | None:
+    """A safe FTS5 MATCH expression for `query`, or None when it has no searchable word.
+
+    Every word must occur as a word prefix somewhere in the record (implicit AND).
+    """
+    terms = fts_terms(query)
+    if not terms:
+        return None
+    return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+
+
+def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str) -> ColumnElement[bool]:
+    """A WHERE clause: the row's `num` is among the FTS matches of `query`."""
+    fts: Table = table(fts_table, column("rowid"))
+    if fts_table not in {"person_fts", "company_fts", "touchpoint_fts"}:
+        raise ValueError(f"unknown FTS table {fts_table}")
+    expr = match_expression(query)
+    if expr is None:
+        raise ValueError("no searchable word in the query")
+    sub = select(fts.c.rowid).where(text(f"{fts_table} MATCH :fts_q").bindparams(fts_q=expr))
+    return num_col.in_(sub.scalar_subquery())

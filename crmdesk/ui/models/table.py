@@ -1,0 +1,421 @@
+"""Paged table models for People, Companies and Touchpoints (STYLE §4, patterns P3-P5).
+
+A model holds only the rows loaded so far and asks the store for the next keyset page in `fetchMore`.
+Sorting and filtering happen in SQL: a new sort or search replaces the rows with a fresh first page.
+First pages of a search are loaded by a job (latest wins); `fetchMore` reads one indexed page on the
+GUI thread with its own short session, which STYLE §3.6 allows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import enum
+import functools
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QFont, QIcon
+
+from crmdesk.context import Context
+from crmdesk.domain import normalize
+from crmdesk.domain.changes import ChangeSet, Kind
+from crmdesk.domain.records import Entity, TouchpointType
+from crmdesk.errors import CrmdeskError
+from crmdesk.store import listing
+from crmdesk.store.listing import COLUMNS, ListQuery, Row
+from crmdesk.tasks import CancelToken
+from crmdesk.ui import icons
+from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.workers import Job, JobRunner
+
+log = logging.getLogger(__name__)
+
+PAGE = 200
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class Role(enum.IntEnum):
+    """Custom data roles of every crmdesk model."""
+
+    ID = Qt.ItemDataRole.UserRole + 1
+    SORT_KEY = Qt.ItemDataRole.UserRole + 2
+
+
+TYPE_LABELS = {
+    TouchpointType.CALL: "Call",
+    TouchpointType.EMAIL: "E-mail",
+    TouchpointType.MEETING: "Meeting",
+    TouchpointType.LETTER: "Letter",
+    TouchpointType.NOTE: "Note",
+    TouchpointType.TASK: "Task",
+    TouchpointType.TURNOVER: "Turnover",
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def display_phone(number: str, region: str) -> str:
+    """A stored E.164 number as the reader dials it (cached: only visible rows ever ask)."""
+    return normalize.format_phone(number, region=region) if number else ""
+
+
+def display_time(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
+    """Local time, short: "14:03" today, "Yesterday 09:10", "12 Mar 14:03" this year, else "12 Mar 2024"."""
+    if value is None:
+        return ""
+    local = value.astimezone()
+    today = (now or dt.datetime.now().astimezone()).date()
+    if local.date() == today:
+        return local.strftime("Today %H:%M")
+    if local.date() == today - dt.timedelta(days=1):
+        return local.strftime("Yesterday %H:%M")
+    if local.year == today.year:
+        return f"{local.day} {local.strftime('%b %H:%M')}"
+    return f"{local.day} {local.strftime('%b %Y')}"
+
+
+class PagedTableModel(QAbstractTableModel):
+    """Rows of one entity for one ListQuery, loaded page by page."""
+
+    query_applied = Signal(object)  # ListQuery, once its first page is shown
+    count_known = Signal(object, int)  # ListQuery, number of matching records
+    load_failed = Signal(object)  # exception
+
+    def __init__(
+        self, ctx: Context, entity: Entity, *, hub: ChangeHub, runner: JobRunner, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._runner = runner
+        self._columns = COLUMNS[entity]
+        self._query = ListQuery(
+            entity, sort=listing.DEFAULT_SORT[entity][0], descending=listing.DEFAULT_SORT[entity][1]
+        )
+        self._rows: list[Row] = []
+        self._by_id: dict[str, int] = {}
+        self._exhausted = True
+        self._page_job: Job | None = None
+        self._count_job: Job | None = None
+        self._bold = QFont()
+        self._bold.setBold(True)
+        hub.changed.connect(self._on_hub_changed)
+
+    # ---- Qt model API ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._columns[section].header
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment(section)
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self._columns):
+            return None
+        row = self._rows[index.row()]
+        spec = self._columns[index.column()]
+        value = row.values[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(spec.key, value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = self._display(spec.key, value)
+            if isinstance(value, dt.datetime):
+                return value.astimezone().strftime("%A, %d %B %Y, %H:%M")
+            return text if text and len(text) > 24 else None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._decoration(spec.key, value)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment(index.column())
+        if role == Role.ID:
+            return row.id
+        if role == Role.SORT_KEY:
+            return row.key
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def canFetchMore(self, parent: _Index) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent: _Index) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        after = self._rows[-1].key if self._rows else None
+        try:
+            with self._ctx.store.read() as s:
+                page = listing.page(s, self._query, after=after, limit=PAGE)
+        except CrmdeskError as e:
+            self._exhausted = True
+            self.load_failed.emit(e)
+            return
+        self._append(page)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self._columns):
+            return
+        key = self._columns[column].key
+        descending = order == Qt.SortOrder.DescendingOrder
+        if key == self._query.sort and descending == self._query.descending:
+            return
+        self.set_query(self._query_with(sort=key, descending=descending))
+
+    # ---- queries -----------------------------------------------------------------------------------------
+
+    @property
+    def query(self) -> ListQuery:
+        return self._query
+
+    @property
+    def entity(self) -> Entity:
+        return self._query.entity
+
+    def sort_column(self) -> int:
+        return next(i for i, c in enumerate(self._columns) if c.key == self._query.sort_spec.key)
+
+    def _query_with(self, **changes: Any) -> ListQuery:
+        fields = {
+            "entity": self._query.entity,
+            "search": self._query.search,
+            "tag": self._query.tag,
+            "sort": self._query.sort,
+            "descending": self._query.descending,
+            "company_id": self._query.company_id,
+            "person_id": self._query.person_id,
+        }
+        fields.update(changes)
+        return ListQuery(**fields)
+
+    def set_filter(self, *, search: str | None = None, tag: str | None = None) -> None:
+        """Show the records matching this search text and tag (None keeps the current one)."""
+        changes: dict[str, Any] = {}
+        if search is not None:
+            changes["search"] = search
+        if tag is not None:
+            changes["tag"] = tag
+        self.set_query(self._query_with(**changes))
+
+    def set_query(self, query: ListQuery) -> None:
+        """Replace the rows by the first page of `query`, loaded in a job; a later call wins."""
+        if self._page_job is not None:
+            self._page_job.cancel.set()
+        self._query = query
+        job = Job(functools.partial(_first_page, self._ctx, query), name="first page")
+        job.signals.succeeded.connect(self._on_first_page_loaded)
+        job.signals.failed.connect(self._on_job_failed)
+        self._page_job = job
+        self._runner.read(job)
+        self._start_count()
+
+    def reload(self) -> None:
+        """Load the current query again from the top (F5)."""
+        self.set_query(self._query)
+
+    def load_now(self) -> None:
+        """Load the first page on this thread (start-up: one indexed page, before the window is shown)."""
+        with self._ctx.store.read() as s:
+            rows = listing.page(s, self._query, limit=PAGE)
+        self._apply_first_page(self._query, rows)
+        self._start_count()
+
+    def _start_count(self) -> None:
+        if self._count_job is not None:
+            self._count_job.cancel.set()
+        job = Job(functools.partial(_count, self._ctx, self._query), name="count")
+        job.signals.succeeded.connect(self._on_count_loaded)
+        job.signals.failed.connect(self._on_job_failed)
+        self._count_job = job
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_first_page_loaded(self, result: tuple[ListQuery, list[Row]]) -> None:
+        query, rows = result
+        if query != self._query:
+            return  # a newer search or sort has started: drop this late result
+        self._apply_first_page(query, rows)
+
+    @Slot(object)
+    def _on_count_loaded(self, result: tuple[ListQuery, int]) -> None:
+        query, n = result
+        if query == self._query:
+            self.count_known.emit(query, n)
+
+    @Slot(object)
+    def _on_job_failed(self, exc: BaseException) -> None:
+        from crmdesk.errors import Cancelled
+
+        if not isinstance(exc, Cancelled):
+            self.load_failed.emit(exc)
+
+    def _apply_first_page(self, query: ListQuery, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._by_id = {r.id: i for i, r in enumerate(self._rows)}
+        self._exhausted = len(rows) < PAGE
+        self.endResetModel()
+        self.query_applied.emit(query)
+
+    def _append(self, page: list[Row]) -> None:
+        if len(page) < PAGE:
+            self._exhausted = True
+        if not page:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+        for r in page:
+            self._by_id[r.id] = len(self._rows)
+            self._rows.append(r)
+        self.endInsertRows()
+
+    # ---- lookups -----------------------------------------------------------------------------------------
+
+    def id_at(self, row: int) -> str | None:
+        return self._rows[row].id if 0 <= row < len(self._rows) else None
+
+    def row_of(self, record_id: str) -> int | None:
+        """The row showing this record, if it is loaded."""
+        return self._by_id.get(record_id)
+
+    def loaded_ids(self) -> list[str]:
+        return [r.id for r in self._rows]
+
+    # ---- targeted refresh (pattern P3) -------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_hub_changed(self, change: ChangeSet) -> None:
+        entity = self._query.entity
+        if change.entity is entity:
+            if change.kind is Kind.DELETE:
+                self._remove_ids(change.ids)
+                self._start_count()
+            else:
+                self._upsert_ids(change.ids)
+                if change.kind is Kind.CREATE:
+                    self._start_count()
+        elif change.touches(entity) and self._rows:
+            self._refresh_loaded()
+
+    def _remove_ids(self, ids: frozenset[str]) -> None:
+        for row in sorted((self._by_id[i] for i in ids if i in self._by_id), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row]
+            self.endRemoveRows()
+        self._reindex()
+
+    def _upsert_ids(self, ids: frozenset[str]) -> None:
+        with self._ctx.store.read() as s:
+            fresh = {r.id: r for r in listing.rows_by_id(s, self._query, sorted(ids))}
+        self._remove_ids(frozenset(i for i in ids if i in self._by_id))
+        for record_id in sorted(fresh):
+            row = fresh[record_id]
+            pos = self._position_for(row.key)
+            if pos is None:
+                continue  # it sorts after the loaded rows: fetchMore brings it
+            self.beginInsertRows(QModelIndex(), pos, pos)
+            self._rows.insert(pos, row)
+            self.endInsertRows()
+            self._reindex()
+
+    def _position_for(self, key: tuple[Any, int]) -> int | None:
+        keys = [_sortable(r.key) for r in self._rows]
+        k = _sortable(key)
+        if self._query.descending:
+            neg = [_Desc(x) for x in keys]
+            pos = bisect.bisect_left(neg, _Desc(k))
+        else:
+            pos = bisect.bisect_left(keys, k)
+        if pos == len(self._rows) and not self._exhausted:
+            return None
+        return pos
+
+    def _refresh_loaded(self) -> None:
+        ids = self.loaded_ids()
+        fresh: dict[str, Row] = {}
+        with self._ctx.store.read() as s:
+            for i in range(0, len(ids), 500):
+                fresh.update((r.id, r) for r in listing.rows_by_id(s, self._query, ids[i : i + 500]))
+        for i, r in enumerate(self._rows):
+            if r.id in fresh:
+                self._rows[i] = fresh[r.id]
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self._columns) - 1))
+
+    def _reindex(self) -> None:
+        self._by_id = {r.id: i for i, r in enumerate(self._rows)}
+
+    # ---- presentation ------------------------------------------------------------------------------------
+
+    def _display(self, key: str, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return display_time(value)
+        if key == "phone":
+            return display_phone(value or "", self._ctx.region)
+        if key == "type":
+            try:
+                return TYPE_LABELS[TouchpointType(value)]
+            except ValueError:
+                return str(value)
+        if key == "people":
+            return f"{value:,}" if value else ""
+        return value
+
+    def _decoration(self, key: str, value: Any) -> QIcon | None:
+        if key == "type":
+            return icons.icon(str(value))
+        return None
+
+    def _alignment(self, column: int) -> Qt.AlignmentFlag:
+        if self._columns[column].key == "people":
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class _Desc:
+    """Reverses comparison, for bisecting a descending list."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+    def __lt__(self, other: _Desc) -> bool:
+        return bool(other.v < self.v)
+
+
+def _sortable(key: tuple[Any, int]) -> tuple[Any, int]:
+    value, num = key
+    return (value if value is not None else "", num)
+
+
+def _first_page(ctx: Context, query: ListQuery, progress: Any, cancel: CancelToken) -> tuple[ListQuery, list[Row]]:
+    with ctx.store.read() as s:
+        return query, listing.page(s, query, limit=PAGE)
+
+
+def _count(ctx: Context, query: ListQuery, progress: Any, cancel: CancelToken) -> tuple[ListQuery, int]:
+    with ctx.store.read() as s:
+        return query, listing.count(s, query)
+
+
+def ids_of(model: PagedTableModel, rows: Sequence[int]) -> list[str]:
+    return [i for i in (model.id_at(r) for r in rows) if i is not None]
