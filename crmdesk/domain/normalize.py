@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult, geocoder
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
 
 __all__ = [
     "EmailError",
@@ -100,6 +100,9 @@ _TEL_SCHEME = re.compile(r"(?i)^tel:\s*")
 
 def _country_name(country_code: int) -> str:
     """English name of the (main) country of a calling code: "Germany", or "+882" for non-geographic codes."""
+    # geocoder loads half a second of data: only error messages need it, so start-up does not pay for it.
+    from phonenumbers import geocoder
+
     region = phonenumbers.region_code_for_country_code(country_code)
     example = phonenumbers.example_number(region) if region in phonenumbers.SUPPORTED_REGIONS else None
     name = geocoder.country_name_for_number(example, "en") if example is not None else ""
@@ -215,7 +218,8 @@ def normalize_phone(raw: str, *, region: str = "DE") -> str:
     """Normalise a phone number to E.164, keeping an extension.
 
     The number is parsed by phonenumbers with `region` as the default for numbers written without a country code.
-    It must be a *possible* number (right length) that fits the country's general numbering plan; the stricter
+    It must be a *possible* number (right length, at most 15 digits with the country code as E.164 allows; a
+    number without its area code is refused) that fits the country's general numbering plan; the stricter
     `is_valid_number` is not used, so new number ranges are not rejected.
 
     Accepted besides the usual national and international forms: a ``tel:`` prefix, words after the last digit
@@ -299,6 +303,9 @@ def phone_search_terms(number: str, *, region: str = "DE") -> str:
     Returns:
         The terms separated by single spaces; empty when `number` has no digits.
     """
+    fast = _stored_number_terms(number, region.upper())
+    if fast is not None:
+        return fast
     parsed = _lenient_parse(number, region)
     if parsed is None:
         return _decimal_digits(number)
@@ -321,6 +328,52 @@ def phone_search_terms(number: str, *, region: str = "DE") -> str:
         if digits and digits not in terms:
             terms.append(digits)
     return " ".join(terms)
+
+
+# Countries whose national format is more than trunk prefix + national number (Argentina's mobile "15",
+# Mexico's old "044"/"1", Brazil's carrier codes...): their terms come from phonenumbers itself.
+_NATIONAL_FORMAT_QUIRKS = frozenset({54, 52, 55, 57, 39, 7})
+_E164 = re.compile(r"\+([1-9]\d{1,14})(?:;ext=\d+)?")
+
+
+@functools.lru_cache(maxsize=512)
+def _dialling(country_code: int, region: str) -> tuple[str, str] | None:
+    """(national prefix of the number's country, prefix to dial it from `region`) or None when unknown."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    home = PhoneMetadata.metadata_for_region(regions[0]) if regions else None
+    here = PhoneMetadata.metadata_for_region(region)
+    if home is None or here is None:
+        return None
+    if here.country_code == country_code:
+        return home.national_prefix or "", home.national_prefix or ""
+    intl = here.preferred_international_prefix or here.international_prefix or ""
+    if not intl.isdigit():
+        return None
+    return home.national_prefix or "", intl + str(country_code)
+
+
+def _stored_number_terms(number: str, region: str) -> str | None:
+    """Search terms of a stored E.164 number by string work alone (imports and demo data index 100,000s of them).
+
+    Gives what the general path gives for ordinary numbers; None sends anything unusual to that path.
+    """
+    m = _E164.fullmatch(number)
+    if m is None:
+        return None
+    digits = m.group(1)
+    for size in (1, 2, 3):
+        cc = int(digits[:size])
+        if cc in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    dialling = _dialling(cc, region)
+    if dialling is None or cc in _NATIONAL_FORMAT_QUIRKS:
+        return None
+    trunk, abroad = dialling
+    nsn = digits[size:]
+    forms = (digits, nsn, trunk + nsn, abroad + nsn)
+    return " ".join(dict.fromkeys(f for f in forms if f))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ _NAME_FIELDS = ("salutation", "title", "first_name", "middle_name", "last_name",
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _ALPHA2 = re.compile(r"[A-Za-z]{2}")
 
-E = TypeVar("E", bound=enum.StrEnum)
+_EnumT = TypeVar("_EnumT", bound=enum.StrEnum)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -233,6 +233,8 @@ def _website_problem(website: str) -> str | None:
         return f"“{text}” is not a web address"
     if parts.scheme.lower() not in ("http", "https"):
         return f"“{text}” is not a web address: it must start with http:// or https://"
+    if "@" in parts.netloc:  # "mailto:a@b.de" read as http://mailto:a@b.de; credentials have no place here either
+        return f"“{text}” is not a web address"
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -496,7 +498,7 @@ def touchpoint_problems(t: TouchpointRecord) -> dict[str, str]:
     return problems
 
 
-def _coerce(value: E, kind: type[E]) -> E:
+def _coerce(value: _EnumT, kind: type[_EnumT]) -> _EnumT:
     """`value` as a member of `kind` where it is one's text value ("call" → TouchpointType.CALL), else unchanged."""
     if isinstance(value, kind):
         return value

@@ -3,24 +3,77 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Boolean, Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from crmdesk.domain.records import Address, AddressType, Email, EmailType, Phone, PhoneType, new_id
-from crmdesk.store.schema import Base, ChangeCounter, EmailAddress, PhoneNumber, PostalAddress, Tag
+from crmdesk.store.schema import (
+    TIME_FORMAT,
+    Base,
+    ChangeCounter,
+    EmailAddress,
+    PhoneNumber,
+    PostalAddress,
+    Tag,
+    UTCDateTime,
+)
 
 # Empty values sort after every real one (U+10FFFF is the largest code point; SQLite compares UTF-8 bytes).
 EMPTY_LAST = "\U0010ffff"
 
 
 def core_insert(s: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows through a Core statement on the model's table: no ORM bookkeeping per row (17× faster)."""
-    if rows:
-        s.execute(insert(cast(Table, model.__table__)), list(rows))
+    """Insert many rows with one DB-API executemany: no ORM bookkeeping and no per-row statement compilation.
+
+    Bulk writes (imports, demo data) go through here: `session.add_all` is 17× slower at 100,000 rows. The
+    values are converted as the column types would: aware datetimes to stored UTC text, booleans to 0/1.
+    """
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    given = list(rows[0])
+    unknown = set(given) - set(table.c.keys())
+    if unknown:  # fail before anything is written
+        raise KeyError(f"{table.name} has no column(s) {sorted(unknown)}")
+    defaults = {
+        c.name: c.default.arg for c in table.c if c.name not in given and c.default is not None and c.default.is_scalar
+    }
+    names = given + list(defaults)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    tail = tuple(_db_value(v) for v in defaults.values())
+    convert = [i for i, n in enumerate(given) if isinstance(table.c[n].type, UTCDateTime | Boolean)]
+    getter = operator.itemgetter(*given)
+    if len(given) == 1:
+        params = [(getter(r), *tail) for r in rows]
+    elif convert:
+        params = []
+        for r in rows:
+            values = list(getter(r))
+            for i in convert:
+                values[i] = _db_value(values[i])
+            params.append((*values, *tail))
+    else:
+        params = [(*getter(r), *tail) for r in rows]
+    s.connection().exec_driver_sql(sql, params)
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _time_text(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _time_text(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
 
 
 def utc_now() -> dt.datetime:
@@ -38,10 +91,13 @@ def next_seq(s: Session) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Sort key: case and accents folded ("Ärzte" sorts with "Arzte"), empty last."""
     if not text:
         return EMPTY_LAST
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)) or EMPTY_LAST
 

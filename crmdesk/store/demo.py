@@ -6,7 +6,10 @@ Deterministic for a seed, written in batches through Core inserts, so 100,000 pe
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import random
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,7 +30,7 @@ from crmdesk.domain.records import (
     TouchpointRecord,
     TouchpointType,
 )
-from crmdesk.store import companies, people, touchpoints
+from crmdesk.store import companies, people, search, touchpoints
 from crmdesk.store.engine import Store
 from crmdesk.tasks import CancelToken, Progress, no_progress
 
@@ -217,6 +220,7 @@ _COUNTRIES = (
 )
 # Weighted towards the German-speaking market crmdesk's first users work in.
 _COUNTRY_WEIGHTS = (40, 8, 8, 12, 8, 12, 6, 6)
+_COUNTRY_CUM = tuple(itertools.accumulate(_COUNTRY_WEIGHTS))
 
 _COMPANY_STEMS = (
     "Brandt Maschinenbau",
@@ -340,6 +344,12 @@ _SUBJECTS = {
 }
 _TP_TYPES = tuple(_SUBJECTS)
 _TP_WEIGHTS = (30, 30, 15, 3, 12, 7, 3)
+_TP_CUM = tuple(itertools.accumulate(_TP_WEIGHTS))
+
+
+def _uuid(rnd: random.Random) -> str:
+    """A version-4 UUID from the seeded generator: the same seed makes the same ids."""
+    return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
 
 
 def _phone(rnd: random.Random, c: _Country, *, mobile: bool = False) -> str:
@@ -364,43 +374,44 @@ def _phone(rnd: random.Random, c: _Country, *, mobile: bool = False) -> str:
     return f"+{c.calling}{a}{rnd.randrange(10 ** (n - 1), 10**n)}"
 
 
+_ASCII = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "é": "e",
+        "è": "e",
+        "ë": "e",
+        "ı": "i",
+        "ş": "s",
+        "ğ": "g",
+        "ł": "l",
+        "ś": "s",
+        "ń": "n",
+        "ó": "o",
+        "ż": "z",
+        "ź": "z",
+        "ć": "c",
+        "ą": "a",
+        "ę": "e",
+        "à": "a",
+        "'": "",
+        "&": "",
+        "İ": "i",
+    }
+)
+
+
+@functools.lru_cache(maxsize=4096)
 def _ascii(text: str) -> str:
-    table = str.maketrans(
-        {
-            "ä": "ae",
-            "ö": "oe",
-            "ü": "ue",
-            "ß": "ss",
-            "é": "e",
-            "è": "e",
-            "ë": "e",
-            "ç": "c",
-            "ı": "i",
-            "ş": "s",
-            "ğ": "g",
-            "ł": "l",
-            "ś": "s",
-            "ń": "n",
-            "ó": "o",
-            "ż": "z",
-            "ź": "z",
-            "ć": "c",
-            "ą": "a",
-            "ę": "e",
-            "à": "a",
-            "'": "",
-            "&": "",
-            "İ": "i",
-            "ç": "c",
-        }
-    )
-    return "".join(ch for ch in text.lower().translate(table) if ch.isalnum() or ch in ".-")
+    return "".join(ch for ch in text.lower().translate(_ASCII) if ch.isalnum() or ch in ".-")
 
 
 def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country]]:
     out = []
     for i in range(n):
-        c = rnd.choices(_COUNTRIES, _COUNTRY_WEIGHTS)[0]
+        c = rnd.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM)[0]
         stem = _COMPANY_STEMS[i % len(_COMPANY_STEMS)]
         if i >= len(_COMPANY_STEMS):
             stem = f"{stem} {rnd.choice(c.cities)[0]}" if i < 2 * len(_COMPANY_STEMS) else f"{stem} {i}"
@@ -408,6 +419,7 @@ def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country
         domain = f"{_ascii(stem.split()[0])}-{_ascii(stem.split()[-1])}.{c.tld}".replace("--", "-")
         city, postcode, region = rnd.choice(c.cities)
         rec = CompanyRecord(
+            id=_uuid(rnd),
             name=name,
             industry=rnd.choice(_INDUSTRIES),
             legal_form=name.rsplit(" ", 1)[-1],
@@ -435,12 +447,13 @@ def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country
 def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> PersonRecord:
     company, c = rnd.choice(comps)
     if rnd.random() < 0.15:  # someone from elsewhere working there
-        c = rnd.choices(_COUNTRIES, _COUNTRY_WEIGHTS)[0]
+        c = rnd.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM)[0]
     first = rnd.choice(c.first_names)
     last = rnd.choice(c.last_names)
     domain = company.emails[0].address.split("@", 1)[1]
     local = f"{_ascii(first)}.{_ascii(last)}"
     work = BusinessCardRecord(
+        id=_uuid(rnd),
         company_id=company.id,
         company_name=company.name,
         position=rnd.choice(_POSITIONS),
@@ -462,6 +475,7 @@ def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> 
         city, postcode, region = rnd.choice(c.cities)
         cards.append(
             BusinessCardRecord(
+                id=_uuid(rnd),
                 private=True,
                 emails=(Email(f"{local}{rnd.randint(1, 99)}@example.{c.tld}", EmailType.HOME, True),),
                 phones=(Phone(_phone(rnd, c, mobile=True), PhoneType.MOBILE, True),),
@@ -483,6 +497,7 @@ def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> 
         year = rnd.randint(1950, 2002) if rnd.random() < 0.8 else None
         birthday = Birthday(year=year, month=rnd.randint(1, 12), day=rnd.randint(1, 28))
     return PersonRecord(
+        id=_uuid(rnd),
         salutation=rnd.choice(("", "Mr", "Ms", "Herr", "Frau")),
         title=rnd.choice(("",) * 8 + ("Dr.", "Prof.")),
         first_name=first,
@@ -496,10 +511,11 @@ def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> 
 
 
 def _touchpoint(rnd: random.Random, person: PersonRecord, now: dt.datetime) -> TouchpointRecord:
-    kind = rnd.choices(_TP_TYPES, _TP_WEIGHTS)[0]
+    kind = rnd.choices(_TP_TYPES, cum_weights=_TP_CUM)[0]
     card = person.cards[0]
     amount = f"{rnd.randint(200, 90000)}.{rnd.randint(0, 99):02d}" if kind is TouchpointType.TURNOVER else ""
     return TouchpointRecord(
+        id=_uuid(rnd),
         type=kind,
         occurred_at=(now - dt.timedelta(minutes=rnd.randint(0, 2 * 365 * 24 * 60))).replace(second=0, microsecond=0),
         subject=rnd.choice(_SUBJECTS[kind]),
@@ -555,8 +571,8 @@ def generate(
             for p in folks
             for _ in range(int(touchpoints_per_person) + (rnd.random() < touchpoints_per_person % 1))
         ]
-        with store.write() as s:
-            people.bulk_insert(s, folks, region=region, checked=True)
+        with store.write() as s, search.bulk_insert_fts(s, "person"), search.bulk_insert_fts(s, "touchpoint"):
+            people.bulk_insert(s, folks, region=region, checked=True, count=False)
             touchpoints.bulk_insert(s, tps, checked=True)
         done += batch
         tp_total += len(tps)

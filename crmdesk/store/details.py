@@ -82,7 +82,7 @@ def _names(s: Session, tps: list[TouchpointRecord]) -> dict[str, str]:
     company_ids = {t.company_id for t in tps if t.company_id}
     out: dict[str, str] = {}
     if person_ids:
-        out.update(s.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))).tuples().all())
+        out.update(s.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))).all())
     if company_ids:
-        out.update(s.execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).tuples().all())
+        out.update(s.execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).all())
     return out

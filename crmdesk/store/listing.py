@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, select, tuple_
+from sqlalchemy import ColumnElement, exists, false, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from crmdesk.domain.records import Entity
@@ -152,7 +152,9 @@ def page(s: Session, q: ListQuery, *, after: tuple[Any, int] | None = None, limi
     stmt = _select(q)
     if after is not None:
         pos = tuple_(sort_col, t.num)
-        stmt = stmt.where(pos < tuple_(*after) if q.descending else pos > tuple_(*after))
+        # Bound with the column's type: an aware datetime must compare in its stored text form, not pysqlite's.
+        key = tuple_(literal(after[0], sort_col.type), literal(after[1], t.num.type))
+        stmt = stmt.where(pos < key if q.descending else pos > key)
     order = (sort_col.desc(), t.num.desc()) if q.descending else (sort_col, t.num)
     return _rows(s.execute(stmt.order_by(*order).limit(limit)))
 

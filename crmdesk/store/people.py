@@ -191,12 +191,15 @@ def restore_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     return ChangeSet.of(Entity.PERSON, Kind.CREATE, ids, related={Entity.COMPANY, Entity.TOUCHPOINT})
 
 
-def bulk_insert(s: Session, recs: Iterable[PersonRecord], *, region: str = "DE", checked: bool = False) -> ChangeSet:
+def bulk_insert(
+    s: Session, recs: Iterable[PersonRecord], *, region: str = "DE", checked: bool = False, count: bool = True
+) -> ChangeSet:
     """Insert many new people through Core statements (imports, demo data): one change_seq for the batch.
 
     Args:
         recs: new people; cards may name company ids that exist.
         checked: the records already went through validate.check_person (skip it).
+        count: refresh the people count of the cards' companies (a caller adding many batches does it once).
     """
     seq = common.next_seq(s)
     now = common.utc_now()
@@ -222,7 +225,8 @@ def bulk_insert(s: Session, recs: Iterable[PersonRecord], *, region: str = "DE",
         common.core_insert(s, BusinessCard, card_rows)
     common.insert_contact_data(s, owners)
     _write_tag_links(s, tag_links, seq=seq, now=now)
-    companies.refresh_people_counts(s, company_ids)
+    if count:
+        companies.refresh_people_counts(s, company_ids)
     return ChangeSet.of(Entity.PERSON, Kind.CREATE, [r["id"] for r in person_rows], related={Entity.COMPANY})
 
 
@@ -252,7 +256,7 @@ def _link_companies(s: Session, rec: PersonRecord, *, region: str) -> PersonReco
     ids = {c.company_id for c in rec.cards if c.company_id}
     if not ids:
         return rec
-    names = dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).tuples().all())
+    names = dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).all())
     cards = tuple(
         c.__class__(**{**_card_fields(c), "company_name": names.get(c.company_id, c.company_name)})
         if c.company_id

@@ -91,9 +91,7 @@ def for_record(s: Session, entity: Entity, record_id: str) -> list[RelatedEntry]
         )
     )
     others = {r.to_id if r.from_id == record_id else r.from_id for r in rels}
-    names = dict(
-        s.execute(select(table.id, name_col).where(table.id.in_(others), table.deleted_at.is_(None))).tuples().all()
-    )
+    names = dict(s.execute(select(table.id, name_col).where(table.id.in_(others), table.deleted_at.is_(None))).all())
     out = []
     for r in rels:
         other = r.to_id if r.from_id == record_id else r.from_id

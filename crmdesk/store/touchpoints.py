@@ -203,14 +203,14 @@ def _refresh(s: Session, ids: list[str]) -> None:
 def _names(s: Session, person_ids: set[str]) -> dict[str, str]:
     if not person_ids:
         return {}
-    return dict(s.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))).tuples().all())
+    return dict(s.execute(select(Person.id, Person.display_name).where(Person.id.in_(person_ids))).all())
 
 
 def _company_names(s: Session, company_ids: set[str | None]) -> dict[str, str]:
     ids = {c for c in company_ids if c}
     if not ids:
         return {}
-    return dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).tuples().all())
+    return dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(ids))).all())
 
 
 def _summary(rec: TouchpointRecord, names: dict[str, str], companies: dict[str, str]) -> dict[str, Any]:

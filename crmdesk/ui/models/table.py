@@ -102,7 +102,7 @@ class PagedTableModel(QAbstractTableModel):
             entity, sort=listing.DEFAULT_SORT[entity][0], descending=listing.DEFAULT_SORT[entity][1]
         )
         self._rows: list[Row] = []
-        self._by_id: dict[str, int] = {}
+        self._by_id: dict[str, Row] = {}  # loaded rows by id; their index is found by bisecting their key
         self._exhausted = True
         self._page_job: Job | None = None
         self._count_job: Job | None = None
@@ -270,7 +270,7 @@ class PagedTableModel(QAbstractTableModel):
     def _apply_first_page(self, query: ListQuery, rows: list[Row]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._by_id = {r.id: i for i, r in enumerate(self._rows)}
+        self._by_id = {r.id: r for r in self._rows}
         self._exhausted = len(rows) < PAGE
         self.endResetModel()
         self.query_applied.emit(query)
@@ -282,9 +282,8 @@ class PagedTableModel(QAbstractTableModel):
             return
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        for r in page:
-            self._by_id[r.id] = len(self._rows)
-            self._rows.append(r)
+        self._rows.extend(page)
+        self._by_id.update((r.id, r) for r in page)
         self.endInsertRows()
 
     # ---- lookups -----------------------------------------------------------------------------------------
@@ -293,8 +292,17 @@ class PagedTableModel(QAbstractTableModel):
         return self._rows[row].id if 0 <= row < len(self._rows) else None
 
     def row_of(self, record_id: str) -> int | None:
-        """The row showing this record, if it is loaded."""
-        return self._by_id.get(record_id)
+        """The row showing this record, if it is loaded (a bisection: never a scan of the loaded rows)."""
+        row = self._by_id.get(record_id)
+        if row is None:
+            return None
+        pos = self._bisect(row.key)
+        return pos if pos < len(self._rows) and self._rows[pos] is row else None
+
+    def _bisect(self, key: tuple[Any, int]) -> int:
+        if self._query.descending:
+            return bisect.bisect_left(self._rows, _Desc(_sortable(key)), key=lambda r: _Desc(_sortable(r.key)))
+        return bisect.bisect_left(self._rows, _sortable(key), key=lambda r: _sortable(r.key))
 
     def loaded_ids(self) -> list[str]:
         return [r.id for r in self._rows]
@@ -316,52 +324,41 @@ class PagedTableModel(QAbstractTableModel):
             self._refresh_loaded()
 
     def _remove_ids(self, ids: frozenset[str]) -> None:
-        for row in sorted((self._by_id[i] for i in ids if i in self._by_id), reverse=True):
+        for record_id in ids:
+            row = self.row_of(record_id)
+            if row is None:
+                continue
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._rows[row]
+            del self._by_id[record_id]
             self.endRemoveRows()
-        self._reindex()
 
     def _upsert_ids(self, ids: frozenset[str]) -> None:
         with self._ctx.store.read() as s:
             fresh = {r.id: r for r in listing.rows_by_id(s, self._query, sorted(ids))}
-        self._remove_ids(frozenset(i for i in ids if i in self._by_id))
-        for record_id in sorted(fresh):
-            row = fresh[record_id]
-            pos = self._position_for(row.key)
-            if pos is None:
+        for record_id in sorted(ids):
+            old = self.row_of(record_id)
+            new = fresh.get(record_id)
+            if old is not None and new is not None and new.key == self._rows[old].key:
+                self._rows[old] = new  # same place: repaint the row
+                self._by_id[record_id] = new
+                self.dataChanged.emit(self.index(old, 0), self.index(old, len(self._columns) - 1))
+                continue
+            if old is not None:
+                self._remove_ids(frozenset({record_id}))
+            if new is None:
+                continue  # no longer matches the search or tag
+            pos = self._bisect(new.key)
+            if pos == len(self._rows) and not self._exhausted:
                 continue  # it sorts after the loaded rows: fetchMore brings it
             self.beginInsertRows(QModelIndex(), pos, pos)
-            self._rows.insert(pos, row)
+            self._rows.insert(pos, new)
+            self._by_id[record_id] = new
             self.endInsertRows()
-            self._reindex()
-
-    def _position_for(self, key: tuple[Any, int]) -> int | None:
-        keys = [_sortable(r.key) for r in self._rows]
-        k = _sortable(key)
-        if self._query.descending:
-            neg = [_Desc(x) for x in keys]
-            pos = bisect.bisect_left(neg, _Desc(k))
-        else:
-            pos = bisect.bisect_left(keys, k)
-        if pos == len(self._rows) and not self._exhausted:
-            return None
-        return pos
 
     def _refresh_loaded(self) -> None:
-        ids = self.loaded_ids()
-        fresh: dict[str, Row] = {}
-        with self._ctx.store.read() as s:
-            for i in range(0, len(ids), 500):
-                fresh.update((r.id, r) for r in listing.rows_by_id(s, self._query, ids[i : i + 500]))
-        for i, r in enumerate(self._rows):
-            if r.id in fresh:
-                self._rows[i] = fresh[r.id]
-        if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self._columns) - 1))
-
-    def _reindex(self) -> None:
-        self._by_id = {r.id: i for i, r in enumerate(self._rows)}
+        """Another entity changed what these rows show (a company renamed): reload from the top."""
+        self.reload()
 
     # ---- presentation ------------------------------------------------------------------------------------
 
@@ -400,6 +397,11 @@ class _Desc:
 
     def __lt__(self, other: _Desc) -> bool:
         return bool(other.v < self.v)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and bool(self.v == other.v)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _sortable(key: tuple[Any, int]) -> tuple[Any, int]:

@@ -1,0 +1,83 @@
+"""Composition root of the window: arguments, logging, Context, JobRunner, main window, excepthook."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from types import TracebackType
+
+from crmdesk import APP_ID, APP_NAME, __version__, paths
+from crmdesk import log as logsetup
+from crmdesk.errors import StoreError
+
+log = logging.getLogger(__name__)
+_T0 = time.perf_counter()
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="crmdesk", description="Open the crmdesk window.")
+    p.add_argument("--data-dir", help="keep the database, settings and logs in DIR instead of the user data folder")
+    p.add_argument("-v", "--verbose", action="store_true", help="log everything to stderr")
+    p.add_argument("--version", action="version", version=f"crmdesk {__version__}")
+    args, _qt_args = p.parse_known_args(argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the main window; returns the process exit code."""
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
+    if args.data_dir:
+        paths.set_data_dir(args.data_dir)
+    log_file = logsetup.setup(paths.log_dir(), verbose=args.verbose)
+
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from crmdesk.context import Context
+    from crmdesk.ui import icons, messages, style
+    from crmdesk.ui.mainwindow import MainWindow
+    from crmdesk.ui.notices import ChangeHub
+    from crmdesk.ui.workers import JobRunner
+
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontShowIconsInMenus, False)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("crmdesk")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(icons.app_icon())
+    style.apply(app)
+    messages.set_log_file(log_file)
+
+    try:
+        ctx = Context.open()
+    except StoreError as e:
+        log.error("%s", e)
+        messages.warn(None, e.message, hints=e.hints, title="crmdesk cannot open its database")
+        return 1
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught exception", exc_info=(kind, exc, tb))
+        messages.crash(QApplication.activeWindow(), exc)
+
+    sys.excepthook = excepthook
+    runner = JobRunner()
+    hub = ChangeHub()
+    bridge = messages.MessageBridge()
+    window = MainWindow(ctx, runner=runner, hub=hub, bridge=bridge)
+    window.show()
+    log.info("window shown %.0f ms after start", (time.perf_counter() - _T0) * 1000)
+    if "--quit-after-show" in (argv or sys.argv):
+        # Benchmarks measure start-up: leave as soon as the first frame is painted.
+        QTimer.singleShot(0, app.quit)
+    try:
+        code = app.exec()
+    finally:
+        runner.shutdown()
+        ctx.close()
+        sys.excepthook = sys.__excepthook__
+    return int(code)

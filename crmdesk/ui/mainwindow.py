@@ -1,0 +1,711 @@
+"""The main window: navigation at the left, a paged table in the middle, the detail pane at the right (DESIGN §5)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Slot,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmdesk import __version__, paths
+from crmdesk.context import Context
+from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, TouchpointRecord
+from crmdesk.store.listing import ListQuery
+from crmdesk.ui import icons, messages, ops
+from crmdesk.ui.dialogs import confirm
+from crmdesk.ui.dialogs.company import CompanyDialog
+from crmdesk.ui.dialogs.person import PersonDialog
+from crmdesk.ui.dialogs.touchpoint import TouchpointDialog
+from crmdesk.ui.models.table import PagedTableModel
+from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.undo import EditHistory
+from crmdesk.ui.views.detail import DetailPane
+from crmdesk.ui.workers import Job, JobRunner
+
+log = logging.getLogger(__name__)
+
+ENTITIES = (Entity.PERSON, Entity.COMPANY, Entity.TOUCHPOINT)
+_NAV = {
+    Entity.PERSON: ("People", "people"),
+    Entity.COMPANY: ("Companies", "companies"),
+    Entity.TOUCHPOINT: ("Touchpoints", "touchpoints"),
+}
+_NOUNS = {
+    Entity.PERSON: ("person", "people"),
+    Entity.COMPANY: ("company", "companies"),
+    Entity.TOUCHPOINT: ("touchpoint", "touchpoints"),
+}
+_DEFAULT_WIDTHS = {
+    Entity.PERSON: (190, 200, 170, 220, 140, 150, 110),
+    Entity.COMPANY: (240, 170, 130, 150, 200, 70),
+    Entity.TOUCHPOINT: (130, 100, 260, 200, 200),
+}
+
+
+class RecordTable(QTableView):
+    """A table over one paged model, styled and behaving alike for every entity."""
+
+    def __init__(self, model: PagedTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setObjectName(f"table_{model.entity.value}")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setIconSize(QSize(16, 16))
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setFrameShape(QTableView.Shape.NoFrame)
+        vh = self.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 12)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(True)
+        hh.setSectionsMovable(True)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for i, w in enumerate(_DEFAULT_WIDTHS[model.entity]):
+            hh.resizeSection(i, w)
+        hh.setSortIndicator(model.sort_column(), _order(model.query))
+        hh.setSortIndicatorShown(True)
+        self.setSortingEnabled(True)  # after the indicator: enabling sorts by it, which is the model's own order
+
+    def paged_model(self) -> PagedTableModel:
+        model = self.model()
+        assert isinstance(model, PagedTableModel)
+        return model
+
+    def selected_ids(self) -> list[str]:
+        model = self.paged_model()
+        rows = sorted({i.row() for i in self.selectionModel().selectedRows()})
+        return [i for i in (model.id_at(r) for r in rows) if i is not None]
+
+    def current_id(self) -> str | None:
+        index = self.currentIndex()
+        return self.paged_model().id_at(index.row()) if index.isValid() else None
+
+    def select_id(self, record_id: str) -> bool:
+        row = self.paged_model().row_of(record_id)
+        if row is None:
+            return False
+        index = self.model().index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.scrollTo(index)
+        return True
+
+
+def _order(q: ListQuery) -> Qt.SortOrder:
+    return Qt.SortOrder.DescendingOrder if q.descending else Qt.SortOrder.AscendingOrder
+
+
+class MainWindow(QMainWindow):
+    """People, companies and touchpoints: find, read, create, edit, delete — with undo."""
+
+    def __init__(self, ctx: Context, *, runner: JobRunner, hub: ChangeHub, bridge: messages.MessageBridge) -> None:
+        super().__init__()
+        self._ctx = ctx
+        self._runner = runner
+        self._hub = hub
+        self._entity = Entity.PERSON
+        self._pending_select: dict[Entity, str] = {}
+        self._loaded: set[Entity] = set()
+        self._edit_job: Job | None = None
+        self.setWindowTitle("crmdesk")
+        self.setWindowIcon(icons.app_icon())
+        self.setObjectName("mainWindow")
+
+        self.history = EditHistory(ctx, runner, hub, self)
+        self.history.failed.connect(self._on_history_failed)
+        self.history.saved.connect(self._on_history_saved)
+
+        self.models: dict[Entity, PagedTableModel] = {}
+        self.tables: dict[Entity, RecordTable] = {}
+        self._table_stack = QStackedWidget()
+        for entity in ENTITIES:
+            model = PagedTableModel(ctx, entity, hub=hub, runner=runner, parent=self)
+            model.count_known.connect(self._on_model_count_known)
+            model.query_applied.connect(self._on_model_query_applied)
+            model.load_failed.connect(self._on_model_load_failed)
+            table = RecordTable(model)
+            table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
+            table.doubleClicked.connect(self._on_table_double_clicked)
+            self.models[entity] = model
+            self.tables[entity] = table
+            self._table_stack.addWidget(table)
+
+        self._nav = QListWidget()
+        self._nav.setObjectName("navigation")
+        self._nav.setIconSize(QSize(20, 20))
+        self._nav.setFrameShape(QListWidget.Shape.NoFrame)
+        for entity in ENTITIES:
+            label, icon_name = _NAV[entity]
+            item = QListWidgetItem(icons.icon(icon_name), label)
+            item.setData(Qt.ItemDataRole.UserRole, entity.value)
+            item.setSizeHint(QSize(0, 36))
+            self._nav.addItem(item)
+        self._nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+
+        self.detail = DetailPane(ctx, runner=runner, hub=hub)
+        self.detail.navigate_requested.connect(self._on_detail_navigate_requested)
+        self.detail.edit_requested.connect(self._on_detail_edit_requested)
+        self.detail.add_touchpoint_requested.connect(self._on_detail_add_touchpoint_requested)
+
+        self._splitter = QSplitter(Qt.Orientation.Horizontal)
+        self._splitter.setObjectName("mainSplitter")
+        self._splitter.setChildrenCollapsible(False)
+        self._splitter.addWidget(self._nav)
+        self._splitter.addWidget(self._center())
+        self._splitter.addWidget(self.detail)
+        self._splitter.setStretchFactor(0, 0)
+        self._splitter.setStretchFactor(1, 1)
+        self._splitter.setStretchFactor(2, 0)
+        self._splitter.setSizes([180, 820, 380])
+        self.setCentralWidget(self._splitter)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(ctx.settings.search_debounce_ms)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._count_label = QLabel()
+        self._count_label.setObjectName("countLabel")
+        self.statusBar().addPermanentWidget(self._count_label)
+        bridge.status.connect(self._on_bridge_status)
+        bridge.flush()
+
+        self._restore_settings()
+        # The first page of people is read here, before the window shows: one indexed page (STYLE §3.6).
+        self.models[Entity.PERSON].load_now()
+        self._loaded.add(Entity.PERSON)
+        self._nav.setCurrentRow(0)
+        self.resize(self.size().expandedTo(QSize(1100, 700)))
+
+    # ---- construction ------------------------------------------------------------------------------------
+
+    def _center(self) -> QWidget:
+        self.search = QLineEdit()
+        self.search.setObjectName("searchBox")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textEdited.connect(self._on_search_text_edited)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+        self.tag_filter = QComboBox()
+        self.tag_filter.setObjectName("tagFilter")
+        self.tag_filter.setMinimumContentsLength(14)
+        self.tag_filter.setToolTip("Show only records with this tag")
+        self.tag_filter.activated.connect(self._on_tag_filter_activated)
+        top = QHBoxLayout()
+        top.setContentsMargins(10, 8, 10, 8)
+        top.setSpacing(8)
+        self._title = QLabel()
+        self._title.setObjectName("viewTitle")
+        top.addWidget(self._title)
+        top.addStretch(1)
+        top.addWidget(self.tag_filter)
+        top.addWidget(self.search, 2)
+        w = QWidget()
+        w.setObjectName("centerPane")
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(top)
+        lay.addWidget(self._table_stack, 1)
+        return w
+
+    def _action(self, text: str, slot: Any, *, shortcut: Any = None, icon: str = "", tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if icon:
+            a.setIcon(icons.icon(icon))
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                a.setShortcuts(shortcut)
+            else:
+                a.setShortcut(shortcut)
+        if tip:
+            a.setToolTip(tip)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _make_actions(self) -> None:
+        self.act_new = self._action(
+            "&New Person…", self._on_new_triggered, shortcut=QKeySequence.StandardKey.New, icon="add"
+        )
+        self.act_new_person = self._action("New &Person…", self._on_new_person_triggered, icon="person")
+        self.act_new_company = self._action("New &Company…", self._on_new_company_triggered, icon="companies")
+        self.act_new_touchpoint = self._action(
+            "New &Touchpoint…", self._on_new_touchpoint_triggered, icon="touchpoints"
+        )
+        self.act_open = self._action(
+            "&Edit…",
+            self._on_open_triggered,
+            shortcut=[QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)],
+            icon="edit",
+        )
+        self.act_open.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._table_stack.addAction(self.act_open)
+        self.removeAction(self.act_open)
+        self.act_delete = self._action(
+            "&Delete", self._on_delete_triggered, shortcut=QKeySequence.StandardKey.Delete, icon="delete"
+        )
+        self.act_delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._table_stack.addAction(self.act_delete)
+        self.removeAction(self.act_delete)
+        self.act_find = self._action("&Find", self._on_find_triggered, shortcut=QKeySequence.StandardKey.Find)
+        self.act_refresh = self._action(
+            "&Refresh", self._on_refresh_triggered, shortcut=QKeySequence(Qt.Key.Key_F5), icon="refresh"
+        )
+        self.act_undo = self.history.stack.createUndoAction(self, "&Undo")
+        self.act_undo.setIcon(icons.icon("undo"))
+        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.act_redo = self.history.stack.createRedoAction(self, "&Redo")
+        self.act_redo.setIcon(icons.icon("redo"))
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.act_undo)
+        self.addAction(self.act_redo)
+        self.act_views = []
+        for i, entity in enumerate(ENTITIES):
+            label, icon_name = _NAV[entity]
+            a = self._action(label, self._on_view_action_triggered, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            a.setIcon(icons.icon(icon_name))
+            a.setData(entity.value)
+            self.act_views.append(a)
+        self.act_quit = self._action("&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
+        self.act_about = self._action("&About crmdesk", self._on_about_triggered, icon="info")
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for a in (self.act_new_person, self.act_new_company, self.act_new_touchpoint):
+            file_menu.addAction(a)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit = bar.addMenu("&Edit")
+        edit.addAction(self.act_undo)
+        edit.addAction(self.act_redo)
+        edit.addSeparator()
+        edit.addAction(self.act_open)
+        edit.addAction(self.act_delete)
+        edit.addSeparator()
+        edit.addAction(self.act_find)
+        view = bar.addMenu("&View")
+        for a in self.act_views:
+            view.addAction(a)
+        view.addSeparator()
+        view.addAction(self.act_refresh)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_about)
+
+    def _make_toolbar(self) -> None:
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setIconSize(QSize(20, 20))
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tb.addAction(self.act_new)
+        tb.addAction(self.act_open)
+        tb.addAction(self.act_delete)
+        tb.addSeparator()
+        tb.addAction(self.act_undo)
+        tb.addAction(self.act_redo)
+        tb.addSeparator()
+        tb.addAction(self.act_refresh)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self._toolbar = tb
+
+    # ---- views and filters -------------------------------------------------------------------------------
+
+    @property
+    def entity(self) -> Entity:
+        return self._entity
+
+    def table(self) -> RecordTable:
+        return self.tables[self._entity]
+
+    def show_entity(self, entity: Entity) -> None:
+        self._nav.setCurrentRow(ENTITIES.index(entity))
+
+    @Slot(int)
+    def _on_nav_current_row_changed(self, row: int) -> None:
+        if not 0 <= row < len(ENTITIES):
+            return
+        entity = ENTITIES[row]
+        self._entity = entity
+        self._table_stack.setCurrentWidget(self.tables[entity])
+        model = self.models[entity]
+        if entity not in self._loaded:
+            self._loaded.add(entity)
+            model.reload()
+        self.search.setText(model.query.search)
+        self.search.setPlaceholderText(f"Search {_NOUNS[entity][1]}…  (Ctrl+F)")
+        self._title.setText(_NAV[entity][0])
+        self.act_new.setText(f"New {_NOUNS[entity][0].capitalize()}")
+        self.act_new.setIcon(icons.icon("add"))
+        self._refresh_tags()
+        self._update_count_label(None)
+        pending = self._pending_select.pop(entity, None)
+        table = self.tables[entity]
+        if pending is not None:
+            table.select_id(pending) or table.clearSelection()
+            self.detail.show_record(entity, pending)
+        elif (current := table.current_id()) is not None:
+            self.detail.show_record(entity, current)
+        else:
+            self.detail.clear(entity)
+        self._update_actions()
+        self.setWindowTitle(f"{_NAV[entity][0]} — crmdesk")
+
+    @Slot(bool)
+    def _on_view_action_triggered(self, checked: bool = False) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.show_entity(Entity(action.data()))
+
+    @Slot(str)
+    def _on_search_text_edited(self, text: str) -> None:
+        self._debounce.start()
+
+    @Slot()
+    def _on_search_return_pressed(self) -> None:
+        self._debounce.stop()
+        self._on_debounce_timeout()
+
+    @Slot()
+    def _on_debounce_timeout(self) -> None:
+        model = self.models[self._entity]
+        text = self.search.text()
+        if text != model.query.search:
+            model.set_filter(search=text)
+
+    @Slot(int)
+    def _on_tag_filter_activated(self, index: int) -> None:
+        tag = self.tag_filter.itemData(index) or ""
+        model = self.models[self._entity]
+        if tag != model.query.tag:
+            model.set_filter(tag=tag)
+
+    def _refresh_tags(self) -> None:
+        job = ops.tag_names(self._ctx, self._entity)
+        job.signals.succeeded.connect(self._on_tags_loaded)
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_tags_loaded(self, result: tuple[Entity, list[str]]) -> None:
+        entity, names = result
+        if entity is not self._entity:
+            return
+        current = self.models[entity].query.tag
+        self.tag_filter.blockSignals(True)
+        self.tag_filter.clear()
+        self.tag_filter.addItem(icons.icon("tag"), "All tags", "")
+        for name in names:
+            self.tag_filter.addItem(name, name)
+        index = self.tag_filter.findData(current)
+        self.tag_filter.setCurrentIndex(max(index, 0))
+        self.tag_filter.blockSignals(False)
+
+    @Slot(object)
+    def _on_model_query_applied(self, query: ListQuery) -> None:
+        if query.entity is not self._entity:
+            return
+        table = self.tables[query.entity]
+        table.horizontalHeader().setSortIndicator(self.models[query.entity].sort_column(), _order(query))
+        pending = self._pending_select.get(query.entity)
+        if pending is not None and table.select_id(pending):
+            del self._pending_select[query.entity]
+        self._update_actions()
+
+    @Slot(object, int)
+    def _on_model_count_known(self, query: ListQuery, n: int) -> None:
+        if query.entity is self._entity:
+            self._update_count_label(n)
+
+    def _update_count_label(self, n: int | None) -> None:
+        q = self.models[self._entity].query
+        if n is None:
+            self._count_label.setText("")
+            return
+        one, many = _NOUNS[self._entity]
+        noun = one if n == 1 else many
+        if q.search.strip() or q.tag:
+            self._count_label.setText(f"{n:,} {noun} found")
+        else:
+            self._count_label.setText(f"{n:,} {noun}")
+
+    @Slot(object)
+    def _on_model_load_failed(self, exc: BaseException) -> None:
+        messages.show_error(self, exc)
+
+    # ---- selection and detail ----------------------------------------------------------------------------
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_table_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        table = self.table()
+        if self.sender() is not table.selectionModel():
+            return
+        record_id = table.current_id()
+        if record_id is not None:
+            self.detail.show_record(self._entity, record_id)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has = self.table().current_id() is not None
+        self.act_open.setEnabled(has)
+        self.act_delete.setEnabled(has)
+
+    @Slot(object, str)
+    def _on_detail_navigate_requested(self, entity: Entity, record_id: str) -> None:
+        self.navigate_to(entity, record_id)
+
+    def navigate_to(self, entity: Entity, record_id: str) -> None:
+        """Show a record: its view, its row if loaded, and its detail pane."""
+        if entity is self._entity:
+            table = self.table()
+            if not table.select_id(record_id):
+                table.clearSelection()
+                self.detail.show_record(entity, record_id)
+            return
+        self._pending_select[entity] = record_id
+        self.show_entity(entity)
+
+    # ---- create, edit, delete ----------------------------------------------------------------------------
+
+    @Slot()
+    def _on_new_triggered(self) -> None:
+        self.new_record(self._entity)
+
+    @Slot()
+    def _on_new_person_triggered(self) -> None:
+        self.new_record(Entity.PERSON)
+
+    @Slot()
+    def _on_new_company_triggered(self) -> None:
+        self.new_record(Entity.COMPANY)
+
+    @Slot()
+    def _on_new_touchpoint_triggered(self) -> None:
+        self.new_record(Entity.TOUCHPOINT)
+
+    def new_record(self, entity: Entity, *, person_ids: tuple[str, ...] = (), company_id: str | None = None) -> None:
+        rec: PersonRecord | CompanyRecord | TouchpointRecord | None
+        if entity is Entity.PERSON:
+            rec = PersonDialog.ask(self, self._ctx, self._runner)
+        elif entity is Entity.COMPANY:
+            rec = CompanyDialog.ask(self, self._ctx, self._runner)
+        else:
+            rec = TouchpointDialog.ask(self, self._ctx, self._runner, person_ids=person_ids, company_id=company_id)
+        if rec is not None:
+            self._pending_select[entity] = rec.id
+            self.history.create(rec)
+
+    @Slot()
+    def _on_open_triggered(self) -> None:
+        record_id = self.table().current_id()
+        if record_id is not None:
+            self.edit_record(self._entity, record_id)
+
+    @Slot(QModelIndex)
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self._on_open_triggered()
+
+    @Slot(object, str)
+    def _on_detail_edit_requested(self, entity: Entity, record_id: str) -> None:
+        self.edit_record(entity, record_id)
+
+    @Slot(object, str)
+    def _on_detail_add_touchpoint_requested(self, entity: Entity, record_id: str) -> None:
+        if entity is Entity.PERSON:
+            self._tp_for = (record_id,)
+            job = ops.load_records(self._ctx, Entity.PERSON, [record_id])
+            job.signals.succeeded.connect(self._on_tp_person_loaded)
+            job.signals.failed.connect(self._on_job_failed)
+            self._runner.read(job)
+        elif entity is Entity.COMPANY:
+            self.new_record(Entity.TOUCHPOINT, company_id=record_id)
+
+    @Slot(object)
+    def _on_tp_person_loaded(self, recs: list[PersonRecord]) -> None:
+        if not recs:
+            return
+        card = recs[0].favourite_card
+        company = card.company_id if card is not None and not card.private else None
+        self.new_record(Entity.TOUCHPOINT, person_ids=(recs[0].id,), company_id=company)
+
+    def edit_record(self, entity: Entity, record_id: str) -> None:
+        """Load the full record in a job, then open its dialog."""
+        job = ops.load_records(self._ctx, entity, [record_id])
+        job.signals.succeeded.connect(self._on_edit_record_loaded)
+        job.signals.failed.connect(self._on_job_failed)
+        self._edit_job = job
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_edit_record_loaded(self, recs: list[Any]) -> None:
+        if not recs:
+            self.statusBar().showMessage("That record was deleted in the meantime.", 4000)
+            return
+        old = recs[0]
+        new: Any
+        if isinstance(old, PersonRecord):
+            new = PersonDialog.ask(self, self._ctx, self._runner, old)
+        elif isinstance(old, CompanyRecord):
+            new = CompanyDialog.ask(self, self._ctx, self._runner, old)
+        else:
+            new = TouchpointDialog.ask(self, self._ctx, self._runner, old)
+        if new is not None and new != old:
+            self.history.edit(old, new)
+
+    @Slot()
+    def _on_delete_triggered(self) -> None:
+        ids = self.table().selected_ids() or [i for i in [self.table().current_id()] if i]
+        if not ids:
+            return
+        job = ops.load_records(self._ctx, self._entity, ids)
+        job.signals.succeeded.connect(self._on_delete_records_loaded)
+        job.signals.failed.connect(self._on_job_failed)
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_delete_records_loaded(self, recs: list[Any]) -> None:
+        if not recs:
+            return
+        entity = (
+            Entity.PERSON
+            if isinstance(recs[0], PersonRecord)
+            else (Entity.COMPANY if isinstance(recs[0], CompanyRecord) else Entity.TOUCHPOINT)
+        )
+        what = _describe(recs[0]) if len(recs) == 1 else _NOUNS[entity][1]
+        if confirm.confirm_delete(self, what=what, count=len(recs)):
+            self.history.delete(entity, recs)
+
+    @Slot(object)
+    def _on_history_saved(self, written: ops.Written) -> None:
+        rec = written.record
+        if rec is None:
+            return
+        entity = (
+            Entity.PERSON
+            if isinstance(rec, PersonRecord)
+            else Entity.COMPANY
+            if isinstance(rec, CompanyRecord)
+            else Entity.TOUCHPOINT
+        )
+        if entity is self._entity:
+            table = self.table()
+            if table.select_id(rec.id):
+                self._pending_select.pop(entity, None)
+            elif self._pending_select.get(entity) == rec.id:
+                self.detail.show_record(entity, rec.id)
+        self.statusBar().showMessage(f"Saved {_describe(rec)}", 3000)
+
+    @Slot(object)
+    def _on_history_failed(self, exc: BaseException) -> None:
+        messages.show_error(self, exc)
+
+    @Slot(object)
+    def _on_job_failed(self, exc: BaseException) -> None:
+        messages.show_error(self, exc)
+
+    # ---- misc --------------------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_find_triggered(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    @Slot()
+    def _on_refresh_triggered(self) -> None:
+        self.models[self._entity].reload()
+        self._refresh_tags()
+        self.detail.reload()
+
+    @Slot(str, int)
+    def _on_bridge_status(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    @Slot()
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(
+            self,
+            "About crmdesk",
+            f"<h3>crmdesk {__version__}</h3><p>Your CRM's people, companies and touchpoints — fast, offline, "
+            f"and in step with the CRM your team uses.</p><p>Data: {paths.database_file()}</p>",
+        )
+
+    # ---- settings ----------------------------------------------------------------------------------------
+
+    def _qsettings(self) -> QSettings:
+        return QSettings(str(paths.qsettings_file()), QSettings.Format.IniFormat)
+
+    def _restore_settings(self) -> None:
+        s = self._qsettings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        splitter = s.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self._splitter.restoreState(splitter)
+        for entity, table in self.tables.items():
+            header = s.value(f"tables/{entity.value}/header")
+            if isinstance(header, QByteArray):
+                table.horizontalHeader().restoreState(header)  # its sort indicator re-sorts the model in SQL
+
+    def save_settings(self) -> None:
+        s = self._qsettings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/splitter", self._splitter.saveState())
+        for entity, table in self.tables.items():
+            s.setValue(f"tables/{entity.value}/header", table.horizontalHeader().saveState())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)
+
+
+def _describe(rec: Any) -> str:
+    if isinstance(rec, PersonRecord):
+        return rec.display_name
+    if isinstance(rec, CompanyRecord):
+        return rec.name
+    return str(getattr(rec, "subject", "")) or "touchpoint"

@@ -1,0 +1,127 @@
+"""The app's look: Fusion with a calm light palette and a small stylesheet for the main window's parts."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+ACCENT = "#2f6fde"
+
+_QSS = """
+QListWidget#navigation {
+    background: #eef1f5;
+    border: none;
+    padding: 8px 6px;
+    font-size: 10.5pt;
+}
+QListWidget#navigation::item {
+    padding: 4px 8px;
+    border-radius: 6px;
+    color: #1f2933;
+}
+QListWidget#navigation::item:selected {
+    background: #dbe6fb;
+    color: #123b8c;
+}
+QListWidget#navigation::item:hover:!selected {
+    background: #e3e8ef;
+}
+QWidget#centerPane {
+    background: #ffffff;
+}
+QLabel#viewTitle {
+    font-size: 13pt;
+    font-weight: 600;
+    color: #1f2933;
+    padding-left: 2px;
+}
+QLineEdit#searchBox {
+    padding: 5px 8px;
+    border: 1px solid #cfd6df;
+    border-radius: 7px;
+    background: #f8fafc;
+    min-width: 260px;
+}
+QLineEdit#searchBox:focus {
+    border: 1px solid #2f6fde;
+    background: #ffffff;
+}
+QComboBox#tagFilter {
+    padding: 4px 8px;
+    border: 1px solid #cfd6df;
+    border-radius: 7px;
+    background: #f8fafc;
+}
+QTableView {
+    border: none;
+    border-top: 1px solid #e5e9ef;
+    selection-background-color: #dbe6fb;
+    selection-color: #0f172a;
+    alternate-background-color: #f8fafc;
+    gridline-color: #eef1f5;
+}
+QTableView::item {
+    padding: 0 6px;
+}
+QHeaderView::section {
+    background: #ffffff;
+    border: none;
+    border-bottom: 1px solid #e5e9ef;
+    padding: 6px 8px;
+    color: #4b5563;
+    font-weight: 600;
+}
+QWidget#detailPane {
+    background: #ffffff;
+    border-left: 1px solid #e5e9ef;
+}
+QTextBrowser#detailBrowser {
+    background: #ffffff;
+}
+QLabel#detailPlaceholder {
+    color: #6b7280;
+    font-size: 10.5pt;
+}
+QToolBar#mainToolbar {
+    border: none;
+    border-bottom: 1px solid #e5e9ef;
+    spacing: 4px;
+    padding: 3px 6px;
+    background: #f7f8fa;
+}
+QStatusBar {
+    background: #f7f8fa;
+    border-top: 1px solid #e5e9ef;
+    color: #4b5563;
+}
+QStatusBar QLabel#countLabel {
+    padding: 0 10px;
+}
+QSplitter::handle {
+    background: #e5e9ef;
+}
+QSplitter::handle:horizontal {
+    width: 1px;
+}
+"""
+
+
+def apply(app: QApplication) -> None:
+    """Fusion style, a light palette with the accent colour, and the main window's stylesheet."""
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    pal = app.palette()
+    pal.setColor(QPalette.ColorRole.Window, QColor("#f7f8fa"))
+    pal.setColor(QPalette.ColorRole.Base, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor("#f8fafc"))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#dbe6fb"))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#0f172a"))
+    pal.setColor(QPalette.ColorRole.Link, QColor(ACCENT))
+    pal.setColor(QPalette.ColorRole.Button, QColor("#f3f5f8"))
+    pal.setColor(QPalette.ColorRole.Text, QColor("#1f2933"))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor("#1f2933"))
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor("#1f2933"))
+    app.setPalette(pal)
+    app.setStyleSheet(_QSS)

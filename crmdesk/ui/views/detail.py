@@ -1,0 +1,180 @@
+"""The detail pane at the right: the selected person, company or touchpoint, loaded in a job."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmdesk.context import Context
+from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.records import Entity
+from crmdesk.errors import Cancelled, NotFoundError
+from crmdesk.store.details import CompanyDetail, PersonDetail, TouchpointDetail
+from crmdesk.ui import icons, ops
+from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.views import detail_html
+from crmdesk.ui.workers import Job, JobRunner
+
+_EMPTY_TEXT = {
+    Entity.PERSON: "Select a person to see their business cards, relations and timeline.",
+    Entity.COMPANY: "Select a company to see its people and touchpoints.",
+    Entity.TOUCHPOINT: "Select a touchpoint to read it.",
+}
+
+
+class DetailPane(QWidget):
+    """Shows one record as rich text; links to people and companies ask the window to navigate."""
+
+    navigate_requested = Signal(object, str)  # Entity, id
+    edit_requested = Signal(object, str)
+    add_touchpoint_requested = Signal(object, str)
+
+    def __init__(self, ctx: Context, *, runner: JobRunner, hub: ChangeHub, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailPane")
+        self._ctx = ctx
+        self._runner = runner
+        self._shown: tuple[Entity, str] | None = None
+        self._job: Job | None = None
+        self._empty_entity = Entity.PERSON
+
+        self._browser = QTextBrowser()
+        self._browser.setObjectName("detailBrowser")
+        self._browser.setOpenLinks(False)
+        self._browser.setFrameShape(QTextBrowser.Shape.NoFrame)
+        self._browser.anchorClicked.connect(self._on_browser_anchor_clicked)
+        self._browser.document().setDocumentMargin(16)
+
+        self._edit = self._button("edit", "Edit", "Edit this record (Enter)")
+        self._edit.clicked.connect(self._on_edit_clicked)
+        self._add_tp = self._button("touchpoints", "Log touchpoint", "Add a call, e-mail, meeting or note")
+        self._add_tp.clicked.connect(self._on_add_tp_clicked)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(12, 8, 12, 0)
+        bar.addStretch(1)
+        bar.addWidget(self._add_tp)
+        bar.addWidget(self._edit)
+        content = QWidget()
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(self._browser, 1)
+
+        self._placeholder = QLabel()
+        self._placeholder.setObjectName("detailPlaceholder")
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setMargin(24)
+
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._placeholder)
+        self._stack.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._stack)
+        self.clear(Entity.PERSON)
+        hub.changed.connect(self._on_hub_changed)
+
+    def _button(self, icon_name: str, text: str, tip: str) -> QToolButton:
+        b = QToolButton()
+        b.setIcon(icons.icon(icon_name))
+        b.setIconSize(QSize(16, 16))
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        b.setAutoRaise(True)
+        return b
+
+    @property
+    def shown(self) -> tuple[Entity, str] | None:
+        return self._shown
+
+    def html(self) -> str:
+        """The pane's current text as plain text (tests read it)."""
+        return self._browser.toPlainText() if self._shown else self._placeholder.text()
+
+    def clear(self, entity: Entity) -> None:
+        if self._job is not None:
+            self._job.cancel.set()
+            self._job = None
+        self._shown = None
+        self._empty_entity = entity
+        self._placeholder.setText(_EMPTY_TEXT[entity])
+        self._stack.setCurrentWidget(self._placeholder)
+
+    def show_record(self, entity: Entity, record_id: str) -> None:
+        """Load and show a record; a later call wins over one still loading."""
+        if self._job is not None:
+            self._job.cancel.set()
+        self._shown = (entity, record_id)
+        job = ops.load(self._ctx, entity, record_id)
+        job.signals.succeeded.connect(self._on_load_succeeded)
+        job.signals.failed.connect(self._on_load_failed)
+        self._job = job
+        self._runner.read(job)
+
+    def reload(self) -> None:
+        if self._shown is not None:
+            self.show_record(*self._shown)
+
+    @Slot(object)
+    def _on_load_succeeded(self, detail: PersonDetail | CompanyDetail | TouchpointDetail) -> None:
+        region = self._ctx.region
+        if isinstance(detail, PersonDetail):
+            key, text = (Entity.PERSON, detail.person.id), detail_html.person_html(detail, region=region)
+        elif isinstance(detail, CompanyDetail):
+            key, text = (Entity.COMPANY, detail.company.id), detail_html.company_html(detail, region=region)
+        else:
+            key, text = (Entity.TOUCHPOINT, detail.touchpoint.id), detail_html.touchpoint_html(detail, region=region)
+        if key != self._shown:
+            return  # the user has moved on
+        scroll = self._browser.verticalScrollBar().value()
+        self._browser.setHtml(text)
+        self._browser.verticalScrollBar().setValue(scroll)
+        self._add_tp.setVisible(key[0] is not Entity.TOUCHPOINT)
+        self._stack.setCurrentIndex(1)
+
+    @Slot(object)
+    def _on_load_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            return
+        if isinstance(exc, NotFoundError):
+            self.clear(self._shown[0] if self._shown else self._empty_entity)
+            return
+        self._placeholder.setText(f"Could not load this record: {exc}")
+        self._stack.setCurrentWidget(self._placeholder)
+
+    @Slot(object)
+    def _on_hub_changed(self, change: ChangeSet) -> None:
+        # Any write may change what the pane shows (a new touchpoint in the timeline, a renamed company):
+        # one detail read per write is cheap, and a deleted record clears the pane (NotFoundError).
+        if self._shown is not None:
+            self.reload()
+
+    @Slot(QUrl)
+    def _on_browser_anchor_clicked(self, url: QUrl) -> None:
+        target = detail_html.parse_link(url.toString())
+        if target is not None:
+            self.navigate_requested.emit(*target)
+        elif url.scheme() in ("mailto", "tel", "http", "https"):
+            QDesktopServices.openUrl(url)
+
+    @Slot()
+    def _on_edit_clicked(self) -> None:
+        if self._shown is not None:
+            self.edit_requested.emit(*self._shown)
+
+    @Slot()
+    def _on_add_tp_clicked(self) -> None:
+        if self._shown is not None:
+            self.add_touchpoint_requested.emit(*self._shown)

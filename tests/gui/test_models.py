@@ -1,0 +1,152 @@
+"""The paged table models: Qt's model tester, keyset paging, SQL sorting, search and targeted refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from crmdesk.context import Context
+from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord
+from crmdesk.store import demo, people
+from crmdesk.ui.models.table import PAGE, PagedTableModel, Role
+from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.workers import JobRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def runner(qtbot: QtBot) -> Iterator[JobRunner]:
+    r = JobRunner()
+    yield r
+    assert r.shutdown(5000), "a job was still running at the end of the test"
+
+
+@pytest.fixture
+def filled(ctx: Context) -> Context:
+    demo.generate(ctx.store, people_count=450, seed=7)
+    return ctx
+
+
+def _model(ctx: Context, entity: Entity, runner: JobRunner, hub: ChangeHub | None = None) -> PagedTableModel:
+    return PagedTableModel(ctx, entity, hub=hub or ChangeHub(), runner=runner)
+
+
+def _all_names(model: PagedTableModel) -> list[str]:
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    return [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+
+
+@pytest.mark.parametrize("entity", [Entity.PERSON, Entity.COMPANY, Entity.TOUCHPOINT])
+def test_models_pass_qt_model_tester(qtmodeltester, filled: Context, runner: JobRunner, entity: Entity) -> None:
+    model = _model(filled, entity, runner)
+    model.load_now()
+    qtmodeltester.check(model, force_py=True)
+    model.fetchMore(QModelIndex())
+    qtmodeltester.check(model, force_py=True)
+
+
+def test_pages_load_on_demand_and_cover_every_row_once(filled: Context, runner: JobRunner) -> None:
+    model = _model(filled, Entity.PERSON, runner)
+    model.load_now()
+    assert model.rowCount() == PAGE
+    assert model.canFetchMore(QModelIndex())
+    assert not model.canFetchMore(model.index(0, 0)), "a valid parent never fetches"
+    ids = []
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    ids = [model.data(model.index(r, 0), Role.ID) for r in range(model.rowCount())]
+    assert len(ids) == len(set(ids)) == 450
+
+
+def test_sorting_happens_in_sql_over_every_row(qtbot: QtBot, filled: Context, runner: JobRunner) -> None:
+    model = _model(filled, Entity.PERSON, runner)
+    model.load_now()
+    company_col = 1
+    with qtbot.waitSignal(model.query_applied, timeout=5000):
+        model.sort(company_col, Qt.SortOrder.DescendingOrder)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    keys = [model.data(model.index(r, 0), Role.SORT_KEY) for r in range(model.rowCount())]
+    assert keys == sorted(keys, reverse=True)
+    assert model.rowCount() == 450
+    assert model.query.sort == "company" and model.query.descending
+
+
+def test_search_filters_with_latest_wins(qtbot: QtBot, ctx: Context, runner: JobRunner) -> None:
+    with ctx.store.write() as s:
+        for first, last in [("Ines", "Brandt"), ("Jörg", "Müller"), ("Anna", "Mueller-Lang")]:
+            people.create(s, PersonRecord(first_name=first, last_name=last))
+    model = _model(ctx, Entity.PERSON, runner)
+    model.load_now()
+    model.set_filter(search="bra")  # superseded before its result is shown
+    with qtbot.waitSignal(model.query_applied, timeout=5000) as sig:
+        model.set_filter(search="mül")
+    assert sig.args[0].search == "mül"
+    qtbot.waitUntil(lambda: not runner.running(), timeout=5000)
+    assert _all_names(model) == ["Jörg Müller"]
+    with qtbot.waitSignal(model.query_applied, timeout=5000):
+        model.set_filter(search='NEAR( "*')
+    assert model.rowCount() == 0
+
+
+def test_change_sets_refresh_only_what_they_name(qtbot: QtBot, ctx: Context, runner: JobRunner) -> None:
+    hub = ChangeHub()
+    with ctx.store.write() as s:
+        for last in ("Adler", "Berg", "Zander"):
+            people.create(s, PersonRecord(first_name="Kim", last_name=last))
+    model = _model(ctx, Entity.PERSON, runner, hub)
+    model.load_now()
+    assert _all_names(model) == ["Kim Adler", "Kim Berg", "Kim Zander"]
+
+    with ctx.store.write() as s:
+        rec, change = people.create(
+            s,
+            PersonRecord(
+                first_name="Kim",
+                last_name="Meier",
+                cards=(BusinessCardRecord(emails=(Email("kim@meier.example"),)),),
+            ),
+        )
+    hub.publish(change)
+    assert _all_names(model) == ["Kim Adler", "Kim Berg", "Kim Meier", "Kim Zander"]
+    row = model.row_of(rec.id)
+    assert row == 2 and model.data(model.index(row, 3)) == "kim@meier.example"
+
+    with ctx.store.write() as s:
+        _, change = people.update(s, rec.replace(last_name="Aaron"))
+    hub.publish(change)
+    assert _all_names(model) == ["Kim Aaron", "Kim Adler", "Kim Berg", "Kim Zander"]
+
+    with ctx.store.write() as s:
+        change = people.delete_many(s, [rec.id])
+    hub.publish(change)
+    assert _all_names(model) == ["Kim Adler", "Kim Berg", "Kim Zander"]
+    assert model.row_of(rec.id) is None
+
+
+def test_change_set_of_another_entity_refreshes_loaded_rows(qtbot: QtBot, ctx: Context, runner: JobRunner) -> None:
+    from crmdesk.store import companies
+
+    hub = ChangeHub()
+    with ctx.store.write() as s:
+        people.create(
+            s,
+            PersonRecord(first_name="Ines", last_name="Brandt", cards=(BusinessCardRecord(company_name="Brandt AG"),)),
+        )
+    model = _model(ctx, Entity.PERSON, runner, hub)
+    model.load_now()
+    assert model.data(model.index(0, 1)) == "Brandt AG"
+    with ctx.store.write() as s:
+        cid = companies.find_by_name(s, "Brandt AG")
+        assert cid is not None
+        _, change = companies.update(s, companies.get(s, cid).replace(name="Brandt Maschinenbau AG"))
+    assert isinstance(change, ChangeSet)
+    with qtbot.waitSignal(model.query_applied, timeout=5000):
+        hub.publish(change)
+    assert model.data(model.index(0, 1)) == "Brandt Maschinenbau AG"
