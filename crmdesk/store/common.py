@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Boolean, Table, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from crmdesk.domain.records import Address, AddressType, Email, EmailType, Phone, PhoneType, new_id
 from crmdesk.store.schema import (
@@ -42,7 +43,9 @@ def core_insert(s: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -
     if unknown:  # fail before anything is written
         raise KeyError(f"{table.name} has no column(s) {sorted(unknown)}")
     defaults = {
-        c.name: c.default.arg for c in table.c if c.name not in given and c.default is not None and c.default.is_scalar
+        c.name: cast(ScalarElementColumnDefault, c.default).arg
+        for c in table.c
+        if c.name not in given and c.default is not None and c.default.is_scalar
     }
     names = given + list(defaults)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"

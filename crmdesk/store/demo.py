@@ -222,48 +222,54 @@ _COUNTRIES = (
 _COUNTRY_WEIGHTS = (40, 8, 8, 12, 8, 12, 6, 6)
 _COUNTRY_CUM = tuple(itertools.accumulate(_COUNTRY_WEIGHTS))
 
-_COMPANY_STEMS = (
-    "Brandt Maschinenbau",
-    "Nordlicht Solar",
-    "Alpenblick Hotels",
-    "Kessler Logistik",
-    "Rheinwerk Software",
-    "Bergmann Pharma",
-    "Seidel & Partner",
-    "Hanse Consulting",
-    "Lichtblick Medien",
-    "Falkenstein Immobilien",
-    "Greenfield Analytics",
-    "Bluewater Marine",
-    "Northwind Traders",
-    "Atlas Robotics",
-    "Summit Health",
-    "Horizon Foods",
-    "Pioneer Energy",
-    "Crescent Design",
-    "Silverline Finance",
-    "Redwood Partners",
-    "Lumière Cosmétiques",
-    "Boulangerie Moreau",
-    "Vega Textil",
-    "Kuzey Yazılım",
-    "Wisła Transport",
-    "Helvetia Präzision",
-    "Zürcher Uhrwerke",
-    "Donau Bau",
-    "Adler Versicherungen",
-    "Fuchs Elektrotechnik",
-    "Quantum Labs",
-    "Orbit Telecom",
-    "Harbor Freight Lines",
-    "Evergreen Landscaping",
-    "Ironclad Security",
-    "Sonnenhof Weine",
-    "Kranich Reisen",
-    "Eisvogel Verlag",
-    "Mosaik Architekten",
-    "Polaris Optik",
+_BRANDS = (
+    "Nordlicht", "Alpenblick", "Rheinwerk", "Falkenstein", "Lichtblick", "Sonnenhof", "Kranich", "Eisvogel",
+    "Polaris", "Atlas", "Summit", "Horizon", "Pioneer", "Crescent", "Silverline", "Redwood", "Evergreen",
+    "Ironclad", "Bluewater", "Greenfield", "Quantum", "Orbit", "Vega", "Helvetia", "Donau", "Adler", "Mosaik",
+    "Kuzey", "Lumière", "Northwind", "Brightside", "Seeblick", "Hanse", "Westwind", "Bergkristall", "Solvia",
+    "Tannenberg", "Meridian", "Aurora", "Kestrel", "Lindwurm", "Fjord", "Goldammer", "Weitblick", "Zenit",
 )
+# Trade words by the language of the company's country; names are "<Brand or family name> <trade> <legal form>".
+_TRADES = {
+    "de": (
+        "Maschinenbau", "Logistik", "Elektrotechnik", "Software", "Immobilien", "Bau", "Consulting", "Medien",
+        "Versicherungen", "Reisen", "Optik", "Druck", "Metallbau", "Haustechnik", "Transporte", "Feinkost",
+        "Pharma", "Solar", "Präzisionstechnik", "Verlag", "Architekten", "Steuerberatung", "Weine", "Hotels",
+    ),
+    "en": (
+        "Logistics", "Software", "Analytics", "Consulting", "Engineering", "Health", "Foods", "Energy", "Design",
+        "Finance", "Partners", "Labs", "Systems", "Robotics", "Media", "Marine", "Security", "Landscaping",
+        "Telecom", "Traders", "Freight Lines", "Properties", "Dental", "Outfitters",
+    ),
+    "fr": (
+        "Conseil", "Transports", "Cosmétiques", "Immobilier", "Informatique", "Boulangerie", "Ingénierie",
+        "Distribution", "Énergie", "Architecture",
+    ),
+    "tr": ("Yazılım", "Lojistik", "İnşaat", "Tekstil", "Gıda", "Enerji", "Danışmanlık"),
+    "pl": ("Transport", "Budownictwo", "Logistyka", "Informatyka", "Meble", "Energia", "Doradztwo"),
+}
+_LANGUAGE = {"DE": "de", "AT": "de", "CH": "de", "GB": "en", "US": "en", "FR": "fr", "TR": "tr", "PL": "pl"}
+_BRANCHES = ("", "Nord", "Süd", "West", "Ost", "International", "Service", "Group", "Holding", "Solutions")
+
+
+def _company_name(rnd: random.Random, c: _Country, used: set[str]) -> tuple[str, str]:
+    """A fresh company name and its domain stem, unlike the ones in `used`."""
+    trades = _TRADES[_LANGUAGE[c.code]]
+    for attempt in range(40):
+        owner = rnd.choice(_BRANDS) if rnd.random() < 0.45 else rnd.choice(c.last_names)
+        trade = rnd.choice(trades)
+        stem = f"{owner} {trade}"
+        if attempt >= 8:  # crowded: a city or a branch tells them apart, as real companies do
+            extra = rnd.choice(c.cities)[0] if attempt < 20 else rnd.choice(_BRANCHES[1:])
+            stem = f"{stem} {extra}"
+        if attempt >= 30:
+            stem = f"{stem} {rnd.choice(c.cities)[0]}"
+        if stem not in used:
+            used.add(stem)
+            return stem, f"{_ascii(owner)}-{_ascii(trade)}"
+    stem = f"{stem} {len(used)}"
+    used.add(stem)
+    return stem, f"{_ascii(owner)}-{len(used)}"
 _INDUSTRIES = (
     "Mechanical engineering",
     "Software",
@@ -410,13 +416,16 @@ def _ascii(text: str) -> str:
 
 def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country]]:
     out = []
-    for i in range(n):
+    used: set[str] = set()
+    domains: set[str] = set()
+    for _ in range(n):
         c = rnd.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM)[0]
-        stem = _COMPANY_STEMS[i % len(_COMPANY_STEMS)]
-        if i >= len(_COMPANY_STEMS):
-            stem = f"{stem} {rnd.choice(c.cities)[0]}" if i < 2 * len(_COMPANY_STEMS) else f"{stem} {i}"
+        stem, domain_stem = _company_name(rnd, c, used)
         name = f"{stem} {rnd.choice(c.legal_forms)}"
-        domain = f"{_ascii(stem.split()[0])}-{_ascii(stem.split()[-1])}.{c.tld}".replace("--", "-")
+        domain = f"{domain_stem}.{c.tld}"
+        if domain in domains:
+            domain = f"{domain_stem}-{_ascii(stem.split()[-1])}{len(domains)}.{c.tld}"
+        domains.add(domain)
         city, postcode, region = rnd.choice(c.cities)
         rec = CompanyRecord(
             id=_uuid(rnd),
@@ -557,7 +566,7 @@ def generate(
     """
     rnd = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
-    n_companies = max(1, min(people_count // 8, 20_000))
+    n_companies = max(1, min(people_count // 10, 20_000))
     comps = _companies(rnd, n_companies)
     with store.write() as s:
         companies.bulk_insert(s, [c for c, _ in comps], region=region, checked=True)

@@ -68,6 +68,11 @@ COLUMNS: dict[Entity, tuple[ColumnSpec, ...]] = {
 
 _TABLES: dict[Entity, Any] = {Entity.PERSON: Person, Entity.COMPANY: Company, Entity.TOUCHPOINT: Touchpoint}
 _FTS = {Entity.PERSON: "person_fts", Entity.COMPANY: "company_fts", Entity.TOUCHPOINT: "touchpoint_fts"}
+_TAG_LINKS: dict[Entity, tuple[Any, Any]] = {
+    Entity.PERSON: (PersonTag.tag_id, PersonTag.person_id),
+    Entity.COMPANY: (CompanyTag.tag_id, CompanyTag.company_id),
+    Entity.TOUCHPOINT: (TouchpointTag.tag_id, TouchpointTag.touchpoint_id),
+}
 DEFAULT_SORT = {Entity.PERSON: ("name", False), Entity.COMPANY: ("name", False), Entity.TOUCHPOINT: ("when", True)}
 
 
@@ -110,12 +115,8 @@ def _where(q: ListQuery) -> list[ColumnElement[bool]]:
         else:
             conds.append(search.num_in_match(t.num, _FTS[q.entity], q.search))
     if q.tag:
-        link, fk = {
-            Entity.PERSON: (PersonTag, PersonTag.person_id),
-            Entity.COMPANY: (CompanyTag, CompanyTag.company_id),
-            Entity.TOUCHPOINT: (TouchpointTag, TouchpointTag.touchpoint_id),
-        }[q.entity]
-        conds.append(exists().where(fk == t.id, link.tag_id == Tag.id, Tag.name == q.tag))
+        link_tag, link_owner = _TAG_LINKS[q.entity]
+        conds.append(exists().where(link_owner == t.id, link_tag == Tag.id, Tag.name == q.tag))
     if q.company_id is not None:
         if q.entity is Entity.PERSON:
             conds.append(
@@ -174,10 +175,6 @@ def count(s: Session, q: ListQuery) -> int:
 def tag_names_in_use(s: Session, entity: Entity) -> list[str]:
     """Names of tags that at least one live record of `entity` carries, alphabetical."""
     t = _TABLES[entity]
-    link_tag, link_owner = {
-        Entity.PERSON: (PersonTag.tag_id, PersonTag.person_id),
-        Entity.COMPANY: (CompanyTag.tag_id, CompanyTag.company_id),
-        Entity.TOUCHPOINT: (TouchpointTag.tag_id, TouchpointTag.touchpoint_id),
-    }[entity]
+    link_tag, link_owner = _TAG_LINKS[entity]
     used = exists().where(link_tag == Tag.id, link_owner == t.id, t.deleted_at.is_(None))
     return list(s.scalars(select(Tag.name).where(Tag.deleted_at.is_(None), used).order_by(Tag.name)))

@@ -14,6 +14,7 @@ one table and never a join over 100,000 rows.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     text,
@@ -269,10 +271,11 @@ class Relation(Tracked, Base):
 
 # Keyset indexes: one per sortable column, (key, num), live rows only.
 _LIVE = text("deleted_at IS NULL")
-for _table, _keys in (
-    (Person.__table__, ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at")),
-    (Company.__table__, ("k_name", "k_industry", "k_city", "k_phone", "k_email", "people_count")),
-    (Touchpoint.__table__, ("occurred_at", "type", "k_subject", "k_people", "k_company")),
-):
+_SORT_KEYS: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (cast(Table, Person.__table__), ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at")),
+    (cast(Table, Company.__table__), ("k_name", "k_industry", "k_city", "k_phone", "k_email", "people_count")),
+    (cast(Table, Touchpoint.__table__), ("occurred_at", "type", "k_subject", "k_people", "k_company")),
+)
+for _table, _keys in _SORT_KEYS:
     for _key in _keys:
         Index(f"ix_{_table.name}_sort_{_key}", _table.c[_key], _table.c.num, sqlite_where=_LIVE)

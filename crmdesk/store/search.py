@@ -12,7 +12,7 @@ import contextlib
 import re
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, Table, column, select, table, text
+from sqlalchemy import ColumnElement, column, select, table, text
 from sqlalchemy.orm import Session
 
 _WORD = re.compile(r"[^\W_]+")
@@ -20,8 +20,15 @@ MAX_TERMS = 12  # more words than this narrow nothing further; keep MATCH cheap
 MAX_TERM_LENGTH = 64  # FTS5 prefix queries on longer words gain nothing
 
 
+# A phone number typed with spaces, dashes, slashes or brackets ("+49 (0) 7531 / 12-34") is one number: its digit
+# groups are joined, so they match as one prefix of the number's indexed forms.
+_TYPED_NUMBER = re.compile(r"\d[\d \-/().]*\d")
+_TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")
+
+
 def fts_terms(query: str) -> list[str]:
-    """The words of a search text, as the index sees them."""
+    """The words of a search text, as the index sees them; a typed phone number is one word."""
+    query = _TYPED_NUMBER.sub(lambda m: re.sub(r"\D", "", _TRUNK_IN_BRACKETS.sub("", m.group())), query)
     return [w[:MAX_TERM_LENGTH] for w in _WORD.findall(query)][:MAX_TERMS]
 
 
@@ -38,7 +45,7 @@ def match_expression(query: str) -> str | None:
 
 def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str) -> ColumnElement[bool]:
     """A WHERE clause: the row's `num` is among the FTS matches of `query`."""
-    fts: Table = table(fts_table, column("rowid"))
+    fts = table(fts_table, column("rowid"))
     if fts_table not in {"person_fts", "company_fts", "touchpoint_fts"}:
         raise ValueError(f"unknown FTS table {fts_table}")
     expr = match_expression(query)

@@ -216,7 +216,8 @@ class MainWindow(QMainWindow):
         self.models[Entity.PERSON].load_now()
         self._loaded.add(Entity.PERSON)
         self._nav.setCurrentRow(0)
-        self.resize(self.size().expandedTo(QSize(1100, 700)))
+        if self.models[Entity.PERSON].rowCount() > 0:
+            self.tables[Entity.PERSON].selectRow(0)
 
     # ---- construction ------------------------------------------------------------------------------------
 
@@ -384,7 +385,8 @@ class MainWindow(QMainWindow):
         pending = self._pending_select.pop(entity, None)
         table = self.tables[entity]
         if pending is not None:
-            table.select_id(pending) or table.clearSelection()
+            if not table.select_id(pending):
+                table.clearSelection()
             self.detail.show_record(entity, pending)
         elif (current := table.current_id()) is not None:
             self.detail.show_record(entity, current)
@@ -451,6 +453,8 @@ class MainWindow(QMainWindow):
         pending = self._pending_select.get(query.entity)
         if pending is not None and table.select_id(pending):
             del self._pending_select[query.entity]
+        elif pending is None and table.current_id() is None and table.model().rowCount() > 0:
+            table.selectRow(0)  # like any address book: the pane shows the first record, not a blank
         self._update_actions()
 
     @Slot(object, int)

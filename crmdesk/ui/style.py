@@ -52,6 +52,10 @@ QComboBox#tagFilter {
     border-radius: 7px;
     background: #f8fafc;
 }
+QComboBox#tagFilter::drop-down {
+    border: none;
+    width: 18px;
+}
 QTableView {
     border: none;
     border-top: 1px solid #e5e9ef;

@@ -9,6 +9,7 @@ GUI thread with its own short session, which STYLE §3.6 allows.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -194,17 +195,7 @@ class PagedTableModel(QAbstractTableModel):
         return next(i for i, c in enumerate(self._columns) if c.key == self._query.sort_spec.key)
 
     def _query_with(self, **changes: Any) -> ListQuery:
-        fields = {
-            "entity": self._query.entity,
-            "search": self._query.search,
-            "tag": self._query.tag,
-            "sort": self._query.sort,
-            "descending": self._query.descending,
-            "company_id": self._query.company_id,
-            "person_id": self._query.person_id,
-        }
-        fields.update(changes)
-        return ListQuery(**fields)
+        return dataclasses.replace(self._query, **changes)
 
     def set_filter(self, *, search: str | None = None, tag: str | None = None) -> None:
         """Show the records matching this search text and tag (None keeps the current one)."""

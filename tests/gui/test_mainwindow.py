@@ -1,0 +1,287 @@
+"""The main window driven like a user: keys, clicks, search, the detail pane, undo and redo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from crmdesk import paths
+from crmdesk.context import Context
+from crmdesk.domain.records import (
+    Address,
+    BusinessCardRecord,
+    CompanyRecord,
+    Email,
+    Entity,
+    Phone,
+    PhoneType,
+    PersonRecord,
+    TouchpointRecord,
+    TouchpointType,
+)
+from crmdesk.store import companies, people, touchpoints
+from crmdesk.store.listing import ListQuery, count
+from crmdesk.ui import messages
+from crmdesk.ui.dialogs import confirm
+from crmdesk.ui.dialogs.person import PersonDialog
+from crmdesk.ui.mainwindow import MainWindow
+from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.workers import JobRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot: QtBot, ctx: Context) -> Iterator[MainWindow]:
+    runner = JobRunner()
+    w = MainWindow(ctx, runner=runner, hub=ChangeHub(), bridge=messages.MessageBridge())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    assert runner.shutdown(5000), "a job was still running at the end of the test"
+
+
+def _settle(qtbot: QtBot, w: MainWindow) -> None:
+    """Wait until every job (writes, reads) has finished and its results were applied."""
+    qtbot.waitUntil(lambda: w.history.idle and w._runner.running() == 0, timeout=5000)  # noqa: SLF001
+    qtbot.wait(20)
+
+
+def _names(w: MainWindow, entity: Entity = Entity.PERSON) -> list[str]:
+    model = w.models[entity]
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    return [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+
+
+def _live_people(ctx: Context) -> int:
+    with ctx.store.read() as s:
+        return count(s, ListQuery(Entity.PERSON))
+
+
+INES = PersonRecord(
+    first_name="Ines",
+    last_name="Brandt",
+    tags=("customer",),
+    cards=(
+        BusinessCardRecord(
+            company_name="Brandt Maschinenbau GmbH",
+            position="Einkaufsleiterin",
+            favourite=True,
+            emails=(Email("i.brandt@brandt-mb.de", favourite=True),),
+            phones=(Phone("+49 7531 12345", favourite=True),),
+            addresses=(Address(street="Seestraße 4", postcode="78462", city="Konstanz", country="DE"),),
+        ),
+        BusinessCardRecord(
+            private=True,
+            emails=(Email("ines@example.org"),),
+            phones=(Phone("+49 171 2345678", PhoneType.MOBILE),),
+        ),
+    ),
+)
+
+
+def test_create_find_edit_undo_redo_delete(qtbot: QtBot, window: MainWindow, ctx: Context, monkeypatch: Any) -> None:
+    answers: list[PersonRecord | None] = [INES]
+    monkeypatch.setattr(PersonDialog, "ask", classmethod(lambda cls, *a, **k: answers.pop(0)))
+    monkeypatch.setattr(confirm, "confirm_delete", lambda *a, **k: True)
+
+    # Ctrl+N: a person with two business cards
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert _names(window) == ["Ines Brandt"]
+    table = window.tables[Entity.PERSON]
+    assert table.current_id() is not None
+    qtbot.waitUntil(lambda: "Einkaufsleiterin" in window.detail.html(), timeout=5000)
+    text = window.detail.html()
+    assert "Brandt Maschinenbau GmbH" in text and "Private" in text and "i.brandt@brandt-mb.de" in text
+    with ctx.store.read() as s:
+        stored = people.get(s, table.current_id() or "")
+    assert len(stored.cards) == 2 and stored.cards[0].favourite and stored.cards[0].company_id
+
+    # Ctrl+F and type: the search finds her by company, phone and umlaut-free spelling
+    with ctx.store.write() as s:
+        people.create(s, PersonRecord(first_name="Jonas", last_name="Koch"))
+    window.models[Entity.PERSON].reload()
+    _settle(qtbot, window)
+    QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.hasFocus()
+    for text in ("maschinenbau", "07531", "seestr konstanz", "INES", "+49 7531 12"):
+        window.search.clear()
+        QTest.keyClicks(window.search, text)
+        with qtbot.waitSignal(window.models[Entity.PERSON].query_applied, timeout=5000):
+            pass
+        _settle(qtbot, window)
+        assert _names(window) == ["Ines Brandt"], text
+    window.search.clear()
+    QTest.keyClicks(window.search, 'NEAR( "*')
+    with qtbot.waitSignal(window.models[Entity.PERSON].query_applied, timeout=5000):
+        pass
+    assert _names(window) == []
+    window.search.clear()
+    QTest.keyClick(window.search, Qt.Key.Key_Return)
+    _settle(qtbot, window)
+    assert _names(window) == ["Ines Brandt", "Jonas Koch"]
+
+    # Enter: edit her (new position), then undo and redo
+    ines_id = stored.id
+    assert window.tables[Entity.PERSON].select_id(ines_id)
+    answers.append(
+        stored.replace(
+            cards=(
+                stored.cards[0].__class__(
+                    **{
+                        **{f: getattr(stored.cards[0], f) for f in stored.cards[0].__dataclass_fields__},
+                        "position": "Head of Purchasing",
+                    }
+                ),
+                stored.cards[1],
+            )
+        )
+    )
+    table.setFocus()
+    QTest.keyClick(table, Qt.Key.Key_Return)
+    _settle(qtbot, window)
+    assert window.models[Entity.PERSON].data(window.models[Entity.PERSON].index(0, 2)) == "Head of Purchasing"
+    assert "Undo" in window.act_undo.text()
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    with ctx.store.read() as s:
+        assert people.get(s, ines_id).cards[0].position == "Einkaufsleiterin"
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    _settle(qtbot, window)
+    with ctx.store.read() as s:
+        assert people.get(s, ines_id).cards[0].position == "Head of Purchasing"
+
+    # Delete asks, deletes, and undo brings her back
+    assert window.tables[Entity.PERSON].select_id(ines_id)
+    table.setFocus()
+    QTest.keyClick(table, Qt.Key.Key_Delete)
+    _settle(qtbot, window)
+    assert _names(window) == ["Jonas Koch"]
+    assert _live_people(ctx) == 1
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert _names(window) == ["Ines Brandt", "Jonas Koch"]
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    _settle(qtbot, window)
+    assert _names(window) == ["Jonas Koch"]
+
+
+def test_delete_cancelled_keeps_everything(qtbot: QtBot, window: MainWindow, ctx: Context, monkeypatch: Any) -> None:
+    with ctx.store.write() as s:
+        people.create(s, PersonRecord(first_name="Anna", last_name="Berg"))
+    window.models[Entity.PERSON].reload()
+    _settle(qtbot, window)
+    asked: list[tuple[str, int]] = []
+    monkeypatch.setattr(confirm, "confirm_delete", lambda parent, *, what, count: asked.append((what, count)) or False)
+    table = window.tables[Entity.PERSON]
+    table.selectRow(0)
+    table.setFocus()
+    QTest.keyClick(table, Qt.Key.Key_Delete)
+    _settle(qtbot, window)
+    assert asked == [("Anna Berg", 1)]
+    assert _live_people(ctx) == 1 and _names(window) == ["Anna Berg"]
+
+
+def test_views_detail_links_and_navigation(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    with ctx.store.write() as s:
+        company, _ = companies.create(s, CompanyRecord(name="Nordlicht Solar GmbH", industry="Energy"))
+        ines, _ = people.create(
+            s,
+            PersonRecord(
+                first_name="Ines",
+                last_name="Brandt",
+                cards=(BusinessCardRecord(company_id=company.id, position="CTO"),),
+            ),
+        )
+        touchpoints.create(
+            s,
+            TouchpointRecord(
+                type=TouchpointType.CALL, subject="Follow-up on quote", person_ids=(ines.id,), company_id=company.id
+            ),
+        )
+    window.models[Entity.PERSON].reload()
+    _settle(qtbot, window)
+    qtbot.waitUntil(lambda: "Follow-up on quote" in window.detail.html(), timeout=5000)
+
+    # Ctrl+2: companies; the company pane lists her and the touchpoint
+    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert window.entity is Entity.COMPANY
+    assert _names(window, Entity.COMPANY) == ["Nordlicht Solar GmbH"]
+    assert window.models[Entity.COMPANY].data(window.models[Entity.COMPANY].index(0, 5)) == "1"
+    qtbot.waitUntil(lambda: "Ines Brandt" in window.detail.html(), timeout=5000)
+
+    # clicking her name in the pane goes to her
+    window.detail._browser.anchorClicked.emit(QUrl(f"crmdesk:person/{ines.id}"))  # noqa: SLF001
+    _settle(qtbot, window)
+    assert window.entity is Entity.PERSON
+    assert window.tables[Entity.PERSON].current_id() == ines.id
+    assert window.detail.shown == (Entity.PERSON, ines.id)
+
+    # touchpoints view
+    QTest.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert _names(window, Entity.TOUCHPOINT)[0]  # "When" column shows a time
+    tp_model = window.models[Entity.TOUCHPOINT]
+    assert tp_model.data(tp_model.index(0, 2)) == "Follow-up on quote"
+    assert tp_model.data(tp_model.index(0, 3)) == "Ines Brandt"
+    assert tp_model.data(tp_model.index(0, 1)) == "Call"
+
+
+def test_tag_filter(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    with ctx.store.write() as s:
+        people.create(s, PersonRecord(first_name="Anna", last_name="Berg", tags=("VIP",)))
+        people.create(s, PersonRecord(first_name="Jonas", last_name="Koch", tags=("prospect",)))
+    window._on_refresh_triggered()  # noqa: SLF001 - what F5 does
+    _settle(qtbot, window)
+    combo = window.tag_filter
+    assert [combo.itemText(i) for i in range(combo.count())] == ["All tags", "prospect", "VIP"]
+    combo.setCurrentIndex(2)
+    combo.activated.emit(2)
+    _settle(qtbot, window)
+    assert _names(window) == ["Anna Berg"]
+
+
+def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir: Path) -> None:
+    runner = JobRunner()
+    first = MainWindow(ctx, runner=runner, hub=ChangeHub(), bridge=messages.MessageBridge())
+    qtbot.addWidget(first)
+    first.resize(790, 570)  # the offscreen screen is 800×600: restoreGeometry keeps a window on its screen
+    first.show()
+    qtbot.waitExposed(first)
+    first._splitter.setSizes([150, 400, 238])  # noqa: SLF001
+    sizes = first._splitter.sizes()  # noqa: SLF001
+    first.close()
+    assert paths.qsettings_file().exists()
+    second = MainWindow(ctx, runner=runner, hub=ChangeHub(), bridge=messages.MessageBridge())
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    assert (second.size().width(), second.size().height()) == (790, 570)
+    assert second._splitter.sizes() == sizes  # noqa: SLF001
+    second.close()
+    assert runner.shutdown(5000)
+
+
+def test_window_refuses_a_damaged_database(data_dir: Path, monkeypatch: Any) -> None:
+    from crmdesk import app
+
+    db = data_dir / "crmdesk.sqlite3"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    before = db.read_bytes()
+    shown: list[str] = []
+    monkeypatch.setattr(messages, "warn", lambda parent, text, **k: shown.append(text))
+    assert app.main(["--data-dir", str(data_dir)]) == 1
+    assert shown and str(db) in shown[0]
+    assert db.read_bytes() == before
