@@ -272,7 +272,10 @@ class Relation(Tracked, Base):
 # Keyset indexes: one per sortable column, (key, num), live rows only.
 _LIVE = text("deleted_at IS NULL")
 _SORT_KEYS: tuple[tuple[Table, tuple[str, ...]], ...] = (
-    (cast(Table, Person.__table__), ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at")),
+    (
+        cast(Table, Person.__table__),
+        ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at"),
+    ),
     (cast(Table, Company.__table__), ("k_name", "k_industry", "k_city", "k_phone", "k_email", "people_count")),
     (cast(Table, Touchpoint.__table__), ("occurred_at", "type", "k_subject", "k_people", "k_company")),
 )

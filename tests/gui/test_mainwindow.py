@@ -19,9 +19,9 @@ from crmdesk.domain.records import (
     CompanyRecord,
     Email,
     Entity,
+    PersonRecord,
     Phone,
     PhoneType,
-    PersonRecord,
     TouchpointRecord,
     TouchpointType,
 )
@@ -51,7 +51,7 @@ def window(qtbot: QtBot, ctx: Context) -> Iterator[MainWindow]:
 
 def _settle(qtbot: QtBot, w: MainWindow) -> None:
     """Wait until every job (writes, reads) has finished and its results were applied."""
-    qtbot.waitUntil(lambda: w.history.idle and w._runner.running() == 0, timeout=5000)  # noqa: SLF001
+    qtbot.waitUntil(lambda: w.history.idle and w._runner.running() == 0, timeout=5000)
     qtbot.wait(20)
 
 
@@ -222,7 +222,7 @@ def test_views_detail_links_and_navigation(qtbot: QtBot, window: MainWindow, ctx
     qtbot.waitUntil(lambda: "Ines Brandt" in window.detail.html(), timeout=5000)
 
     # clicking her name in the pane goes to her
-    window.detail._browser.anchorClicked.emit(QUrl(f"crmdesk:person/{ines.id}"))  # noqa: SLF001
+    window.detail._browser.anchorClicked.emit(QUrl(f"crmdesk:person/{ines.id}"))
     _settle(qtbot, window)
     assert window.entity is Entity.PERSON
     assert window.tables[Entity.PERSON].current_id() == ines.id
@@ -242,7 +242,7 @@ def test_tag_filter(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
     with ctx.store.write() as s:
         people.create(s, PersonRecord(first_name="Anna", last_name="Berg", tags=("VIP",)))
         people.create(s, PersonRecord(first_name="Jonas", last_name="Koch", tags=("prospect",)))
-    window._on_refresh_triggered()  # noqa: SLF001 - what F5 does
+    window._on_refresh_triggered()
     _settle(qtbot, window)
     combo = window.tag_filter
     assert [combo.itemText(i) for i in range(combo.count())] == ["All tags", "prospect", "VIP"]
@@ -259,8 +259,8 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     first.resize(790, 570)  # the offscreen screen is 800×600: restoreGeometry keeps a window on its screen
     first.show()
     qtbot.waitExposed(first)
-    first._splitter.setSizes([150, 400, 238])  # noqa: SLF001
-    sizes = first._splitter.sizes()  # noqa: SLF001
+    first._splitter.setSizes([150, 400, 238])
+    sizes = first._splitter.sizes()
     first.close()
     assert paths.qsettings_file().exists()
     second = MainWindow(ctx, runner=runner, hub=ChangeHub(), bridge=messages.MessageBridge())
@@ -268,7 +268,7 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     second.show()
     qtbot.waitExposed(second)
     assert (second.size().width(), second.size().height()) == (790, 570)
-    assert second._splitter.sizes() == sizes  # noqa: SLF001
+    assert second._splitter.sizes() == sizes
     second.close()
     assert runner.shutdown(5000)
 

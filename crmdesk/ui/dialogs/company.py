@@ -10,13 +10,10 @@ from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -35,6 +32,7 @@ from crmdesk.ui.dialogs.widgets import (
     FieldMessage,
     TagEdit,
     make_form,
+    save_cancel_buttons,
     top_label,
     with_message,
 )
@@ -114,11 +112,6 @@ class CompanyDialog(QDialog):
 
         right = QVBoxLayout()
         right.setSpacing(6)
-        heading = QLabel("Contact")
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        right.addWidget(heading)
         contact = QWidget()
         contact_form = make_form(contact)
         contact_form.setContentsMargins(0, 0, 8, 0)
@@ -138,11 +131,7 @@ class CompanyDialog(QDialog):
         columns.addLayout(right, 1)
 
         self.general_message = FieldMessage()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
         bottom = QHBoxLayout()
         bottom.addWidget(self.general_message, 1)
         bottom.addWidget(self.buttons)

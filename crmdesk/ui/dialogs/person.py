@@ -12,13 +12,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QSpinBox,
     QTabWidget,
@@ -43,6 +41,7 @@ from crmdesk.ui.dialogs.widgets import (
     FieldMessage,
     TagEdit,
     make_form,
+    save_cancel_buttons,
     top_label,
     with_message,
 )
@@ -181,8 +180,7 @@ class CardEditor(QWidget):
         form.addRow("Position:", self.position_edit)
         self.department_edit = _line("e.g. Purchasing")
         form.addRow("Department:", self.department_edit)
-        self.favourite_button = QToolButton()
-        self.favourite_button.setCheckable(True)
+        self.favourite_button = QToolButton()  # not checkable: the star shows the state, see ContactRow
         self.favourite_button.setText("Favourite card")
         self.favourite_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.favourite_button.setAutoRaise(True)
@@ -219,7 +217,7 @@ class CardEditor(QWidget):
         self.private_check.toggled.connect(self._on_private_toggled)
         self.position_edit.textChanged.connect(self._on_edited)
         self.department_edit.textChanged.connect(self._on_edited)
-        self.favourite_button.clicked.connect(self.favourite_clicked)
+        self.favourite_button.clicked.connect(self._on_favourite_button_clicked)
         for editor in (self.emails, self.phones, self.addresses):
             editor.changed.connect(self._on_edited)
 
@@ -282,7 +280,8 @@ class CardEditor(QWidget):
 
     def _show_favourite(self) -> None:
         on = self._favourite
-        self.favourite_button.setChecked(on)
+        self.favourite_button.setText("Favourite card" if on else "Make favourite card")
+        self.favourite_button.setAccessibleName("Favourite card" if on else "Not the favourite card")
         self.favourite_button.setIcon(icon("star" if on else "star-outline"))
         self.favourite_button.setToolTip(
             "This is the favourite card: the one exported as the person's business card"
@@ -295,6 +294,10 @@ class CardEditor(QWidget):
     @Slot()
     def _on_edited(self) -> None:
         self.changed.emit()
+
+    @Slot()
+    def _on_favourite_button_clicked(self) -> None:
+        self.favourite_clicked.emit(not self._favourite)
 
     @Slot()
     def _on_title_edited(self) -> None:
@@ -347,11 +350,7 @@ class PersonDialog(QDialog):
         columns.addLayout(self._build_cards_column(), 1)
 
         self.general_message = FieldMessage()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
         bottom = QHBoxLayout()
         bottom.addWidget(self.general_message, 1)
         bottom.addWidget(self.buttons)

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -38,7 +37,6 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -60,6 +58,7 @@ from crmdesk.ui.dialogs.widgets import (
     FieldMessage,
     TagEdit,
     make_form,
+    save_cancel_buttons,
     top_label,
     with_message,
 )
@@ -473,7 +472,7 @@ class TouchpointDialog(QDialog):
         root.addWidget(self.header)
 
         self.form = form = make_form()
-        root.addLayout(form)
+        root.addLayout(form, 1)
         self.type_combo = QComboBox()
         self.type_combo.setIconSize(QSize(16, 16))
         for kind in TouchpointType:
@@ -547,11 +546,7 @@ class TouchpointDialog(QDialog):
         form.addRow(top_label("Body:"), self.body_edit)
 
         self.general_message = FieldMessage()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.save_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.save_button = save_cancel_buttons(self)
         bottom = QHBoxLayout()
         bottom.addWidget(self.general_message, 1)
         bottom.addWidget(self.buttons)

@@ -23,15 +23,18 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QFont, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -72,6 +75,7 @@ __all__ = [
     "FieldMessage",
     "TagEdit",
     "make_form",
+    "save_cancel_buttons",
 ]
 
 ERROR_COLOUR = QColor("#c0392b")
@@ -137,6 +141,7 @@ class DialogHeader(QWidget):
 
     def __init__(self, icon_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(12)
@@ -229,6 +234,19 @@ class ChoiceCombo(QComboBox):
         self.changed.emit()
 
 
+def save_cancel_buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QPushButton]:
+    """Save and Cancel for `dialog`, without the style's dated button icons; Save is the default button."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+    for button in buttons.buttons():
+        button.setIcon(QIcon())
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    save.setDefault(True)
+    save.setMinimumWidth(96)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, save
+
+
 def _small_button(icon_name: str, tip: str) -> QToolButton:
     button = QToolButton()
     button.setIcon(icon(icon_name))
@@ -308,7 +326,6 @@ class ContactRow(QWidget):
             self._build_address(grid)
         else:
             edit = QLineEdit()
-            edit.setClearButtonEnabled(True)
             if kind is ContactKind.EMAIL:
                 edit.setPlaceholderText("name@example.com")
                 edit.setMaxLength(254)
@@ -320,18 +337,18 @@ class ContactRow(QWidget):
             grid.addWidget(edit, 0, 1)
             self.value_edit = edit
 
+        # Not a checkable button: its sunken "checked" frame would fight the star; the icon shows the state.
+        self._favourite = False
         self.favourite_button = _small_button("star-outline", "")
-        self.favourite_button.setCheckable(True)
-        self.favourite_button.toggled.connect(self._on_favourite_toggled)
-        self.favourite_button.clicked.connect(self.favourite_clicked)
-        self._on_favourite_toggled(False)
+        self.favourite_button.clicked.connect(self._on_favourite_button_clicked)
+        self.set_favourite(False)
         grid.addWidget(self.favourite_button, 0, 2, Qt.AlignmentFlag.AlignTop)
         self.remove_button = _small_button("delete", f"Remove this {_KIND_NOUN[kind]}")
         self.remove_button.clicked.connect(self.remove_clicked)
         grid.addWidget(self.remove_button, 0, 3, Qt.AlignmentFlag.AlignTop)
 
         self.message = FieldMessage()
-        grid.addWidget(self.message, 3, 1, 1, 1)
+        grid.addWidget(self.message, 3, 1, 1, 3)
         grid.setColumnStretch(1, 1)
 
     def _build_address(self, grid: QGridLayout) -> None:
@@ -366,10 +383,14 @@ class ContactRow(QWidget):
 
     @property
     def favourite(self) -> bool:
-        return self.favourite_button.isChecked()
+        return self._favourite
 
     def set_favourite(self, on: bool) -> None:
-        self.favourite_button.setChecked(on)
+        self._favourite = on
+        noun = _KIND_NOUN[self.kind]
+        self.favourite_button.setIcon(icon("star" if on else "star-outline"))
+        self.favourite_button.setToolTip(f"Favourite {noun}" if on else f"Make this the favourite {noun}")
+        self.favourite_button.setAccessibleName(f"Favourite {noun}" if on else f"Not the favourite {noun}")
 
     def item_type(self) -> Any:
         return self.type_combo.currentData()
@@ -465,11 +486,9 @@ class ContactRow(QWidget):
         self.validate()
         self.edited.emit()
 
-    @Slot(bool)
-    def _on_favourite_toggled(self, on: bool) -> None:
-        self.favourite_button.setIcon(icon("star" if on else "star-outline"))
-        noun = _KIND_NOUN[self.kind]
-        self.favourite_button.setToolTip(f"Favourite {noun}" if on else f"Make this the favourite {noun}")
+    @Slot()
+    def _on_favourite_button_clicked(self) -> None:
+        self.favourite_clicked.emit(not self._favourite)
 
     @Slot()
     def _on_phone_editing_finished(self) -> None:

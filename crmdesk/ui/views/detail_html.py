@@ -41,7 +41,8 @@ _KIND_LABELS = {"work": "work", "home": "home", "mobile": "mobile", "fax": "fax"
 
 
 def link(entity: Entity, record_id: str, text: str) -> str:
-    return f'<a href="crmdesk:{entity.value}/{escape(record_id)}" style="color:{ACCENT}; text-decoration:none">{escape(text)}</a>'
+    href = f"crmdesk:{entity.value}/{escape(record_id)}"
+    return f'<a href="{href}" style="color:{ACCENT}; text-decoration:none">{escape(text)}</a>'
 
 
 def parse_link(url: str) -> tuple[Entity, str] | None:
