@@ -54,6 +54,7 @@ from crmdesk.domain.records import (
 from crmdesk.errors import NotFoundError, UserError, ValidationError
 from crmdesk.store import companies, demo, details, listing, people, touchpoints
 from crmdesk.store.engine import DEFAULT_BUSY_TIMEOUT_MS
+from crmdesk.store.relations import RelatedEntry
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,7 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def _sub(
-    group: Any, name: str, help_text: str, handler: Callable[[Context, argparse.Namespace], int], kind: _Kind | None
+    group: Any, name: str, *, help_text: str, handler: Callable[[Context, argparse.Namespace], int], kind: _Kind | None
 ) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = group.add_parser(name, help=help_text, description=help_text)
     _globals(p, top=False)
@@ -358,8 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
         group_parser = commands.add_parser(kind.many, help=f"add, edit, list, show or delete {kind.many}")
         _globals(group_parser, top=False)
         group = group_parser.add_subparsers(title="commands", metavar="ACTION", dest="action", required=True)
-        add = _sub(group, "add", f"add a {kind.one} and print its id", _add, kind)
-        edit = _sub(group, "edit", f"change a {kind.one}: only the options given change", _edit, kind)
+        add = _sub(group, "add", help_text=f"add a {kind.one} and print its id", handler=_add, kind=kind)
+        edit = _sub(
+            group, "edit", help_text=f"change a {kind.one}: only the options given change", handler=_edit, kind=kind
+        )
         edit.add_argument("id", metavar="ID")
         if add_opts is None:
             _touchpoint_options(add, new=True)
@@ -368,20 +371,22 @@ def build_parser() -> argparse.ArgumentParser:
             add_opts(add)
             add_opts(edit)
         _clear_options(edit, *edit_extra)
-        lst = _sub(group, "list", f"list {kind.many}", _list, kind)
+        lst = _sub(group, "list", help_text=f"list {kind.many}", handler=_list, kind=kind)
         _list_options(lst, kind)
         if kind is PEOPLE:
             lst.add_argument("--company", metavar="ID", help="only people with a business card at this company")
         if kind is TOUCHPOINTS:
             lst.add_argument("--person", metavar="ID", help="only touchpoints involving this person")
             lst.add_argument("--company", metavar="ID", help="only touchpoints of this company")
-        show = _sub(group, "show", f"show one {kind.one}", _show, kind)
+        show = _sub(group, "show", help_text=f"show one {kind.one}", handler=_show, kind=kind)
         show.add_argument("id", metavar="ID")
         show.add_argument("--json", action="store_true", help="print the full record as JSON")
-        delete = _sub(group, "delete", f"delete {kind.many} by id", _delete, kind)
+        delete = _sub(group, "delete", help_text=f"delete {kind.many} by id", handler=_delete, kind=kind)
         delete.add_argument("ids", nargs="+", metavar="ID")
 
-    dd = _sub(commands, "demo-data", "fill the store with realistic sample data", _demo_data, None)
+    dd = _sub(
+        commands, "demo-data", help_text="fill the store with realistic sample data", handler=_demo_data, kind=None
+    )
     dd.add_argument("--people", type=_count_arg, required=True, metavar="N", help="how many people to add")
     dd.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
     return parser
@@ -496,7 +501,7 @@ def _apply_company(rec: CompanyRecord, args: argparse.Namespace) -> CompanyRecor
     return rec.replace(**changes)
 
 
-def _apply_touchpoint(rec: TouchpointRecord, args: argparse.Namespace, s: Session) -> TouchpointRecord:
+def _apply_touchpoint(rec: TouchpointRecord, args: argparse.Namespace, *, s: Session) -> TouchpointRecord:
     changes: dict[str, Any] = {}
     if _given(args, "type"):
         changes["type"] = TouchpointType(args.type)
@@ -541,7 +546,7 @@ def _save(ctx: Context, args: argparse.Namespace, *, record_id: str | None) -> i
         else:
             old_t = TouchpointRecord() if record_id is None else touchpoints.get(s, record_id)
             save_t = touchpoints.create if record_id is None else touchpoints.update
-            stored, _ = save_t(s, _apply_touchpoint(old_t, args, s))
+            stored, _ = save_t(s, _apply_touchpoint(old_t, args, s=s))
     print(stored.id)
     return 0
 
@@ -597,7 +602,7 @@ def _clip(text: str, width: int) -> str:
     return text + " " * max(0, width - used)
 
 
-def _fit(natural: list[int], minimum: list[int], total: int) -> list[int]:
+def _fit(natural: list[int], minimum: list[int], *, total: int) -> list[int]:
     """Column widths no wider than `total`: the widest columns give way first, none below its minimum."""
     widths = list(natural)
     excess = sum(widths) - total
@@ -625,7 +630,7 @@ class _Table:
             natural = [max([_cell_width(h)] + [_cell_width(r[i]) for r in rows]) for i, h in enumerate(self._headers)]
             minimum = [min(n, max(_cell_width(h), 6)) for n, h in zip(natural, self._headers, strict=True)]
             total = shutil.get_terminal_size().columns - self.GAP * (len(natural) - 1)
-            self._widths = _fit(natural, minimum, total)
+            self._widths = _fit(natural, minimum, total=total)
             self._line(self._headers)
         for row in rows:
             self._line(row)
@@ -702,110 +707,112 @@ def _delete(ctx: Context, args: argparse.Namespace) -> int:
 # ---- show: the human-readable view -------------------------------------------------------------------------
 
 
-def _field(lines: list[str], label: str, value: object, *, indent: str = "  ") -> None:
-    text = "" if value is None else str(value)
-    if not text:
-        return
-    first, *rest = text.splitlines() or [""]
-    lines.append(f"{indent}{label + ':':<14}{first}")
-    lines.extend(f"{indent}{'':<14}{more}" for more in rest)
+class _Lines(list[str]):
+    """The lines of a `show` view; labelled fields line up, empty ones are left out."""
 
+    def __init__(self, title: str, ctx: Context) -> None:
+        super().__init__([title])
+        self.ctx = ctx
 
-def _stamp_lines(lines: list[str], rec_id: str, stamp: Stamp, ctx: Context) -> None:
-    _field(lines, "id", rec_id)
-    _field(lines, "created", _local_time(stamp.created_at, ctx))
-    _field(lines, "updated", _local_time(stamp.updated_at, ctx))
+    def field(self, label: str, value: object, *, indent: str = "  ") -> None:
+        first, *rest = ("" if value is None else str(value)).splitlines() or [""]
+        if first or rest:
+            self.append(f"{indent}{label + ':':<14}{first}")
+            self.extend(f"{indent}{'':<14}{more}" for more in rest)
 
+    def section(self, title: str, lines: Sequence[str]) -> None:
+        if lines:
+            self.extend(["", title, *lines])
 
-def _channels(
-    lines: list[str], emails: Sequence[Email], phones: Sequence[Phone], addresses: Sequence[Address], ctx: Context
-) -> None:
-    star = {True: " ★", False: ""}
-    for e in emails:
-        _field(lines, f"e-mail {e.type.value}", e.address + star[e.favourite], indent="    ")
-    for p in phones:
-        _field(lines, f"phone {p.type.value}", _phone(p.number, ctx) + star[p.favourite], indent="    ")
-    for a in addresses:
-        _field(lines, f"addr. {a.type.value}", a.one_line() + star[a.favourite], indent="    ")
+    def stamp(self, rec_id: str, stamp: Stamp) -> None:
+        self.field("id", rec_id)
+        self.field("created", _local_time(stamp.created_at, self.ctx))
+        self.field("updated", _local_time(stamp.updated_at, self.ctx))
 
+    def channels(self, *, emails: Sequence[Email], phones: Sequence[Phone], addresses: Sequence[Address]) -> None:
+        star = {True: " ★", False: ""}
+        for e in emails:
+            self.field(f"e-mail {e.type.value}", e.address + star[e.favourite], indent="    ")
+        for p in phones:
+            self.field(f"phone {p.type.value}", _phone(p.number, self.ctx) + star[p.favourite], indent="    ")
+        for a in addresses:
+            self.field(f"addr. {a.type.value}", a.one_line() + star[a.favourite], indent="    ")
 
-def _timeline(lines: list[str], tps: Sequence[TouchpointRecord], names: dict[str, str], ctx: Context) -> None:
-    if not tps:
-        return
-    lines += ["", f"Touchpoints (newest {len(tps)})" if len(tps) >= details.TIMELINE_LIMIT else "Touchpoints"]
-    for t in tps:
-        who = ", ".join(names.get(p, p) for p in t.person_ids)
-        lines.append(
-            f"  {_local_time(t.occurred_at, ctx)}  {t.type.value:<8}  {t.subject}" + (f"  ({who})" if who else "")
-        )
+    def relations(self, entries: Sequence[RelatedEntry]) -> None:
+        arrow = {True: "→", False: "←"}
+        self.section("Relations", [f"  {r.category or 'related'} {arrow[r.outgoing]} {r.other_name}" for r in entries])
+
+    def timeline(self, tps: Sequence[TouchpointRecord], names: dict[str, str]) -> None:
+        lines = []
+        for t in tps:
+            who = ", ".join(names.get(p, p) for p in t.person_ids)
+            line = f"  {_local_time(t.occurred_at, self.ctx)}  {t.type.value:<8}  {t.subject}"
+            lines.append(f"{line}  ({who})" if who else line)
+        newest = f" (newest {len(tps)})" if len(tps) >= details.TIMELINE_LIMIT else ""
+        self.section(f"Touchpoints{newest}", lines)
 
 
 def _person_lines(d: details.PersonDetail, ctx: Context) -> list[str]:
     p = d.person
-    lines = [p.display_name or "(no name)"]
-    _field(lines, "salutation", p.salutation)
-    _field(lines, "birthday", p.birthday.iso() if p.birthday else "")
-    for label in ("gender", "lifecycle"):
-        _field(lines, label, getattr(p, label))
-    _field(lines, "tags", ", ".join(p.tags))
-    _stamp_lines(lines, p.id, p.stamp, ctx)
+    out = _Lines(p.display_name or "(no name)", ctx)
+    out.field("salutation", p.salutation)
+    out.field("birthday", p.birthday.iso() if p.birthday else "")
+    out.field("gender", p.gender)
+    out.field("lifecycle", p.lifecycle)
+    out.field("tags", ", ".join(p.tags))
+    out.stamp(p.id, p.stamp)
     if p.cards:
-        lines += ["", "Business cards"]
+        out.extend(["", "Business cards"])
     for c in p.cards:
         role = ", ".join(x for x in (c.position, c.department) if x)
         where = "private" if c.private else c.company_name
-        lines.append("  " + " — ".join(x for x in (role, where) if x) + (" ★" if c.favourite else ""))
-        _field(lines, "company id", c.company_id, indent="    ")
-        _channels(lines, c.emails, c.phones, c.addresses, ctx)
-    if p.notes:
-        lines += ["", "Notes", *("  " + n for n in p.notes.splitlines())]
-    if d.relations:
-        lines += ["", "Relations"]
-        lines += [f"  {r.category or 'related'} {'→' if r.outgoing else '←'} {r.other_name}" for r in d.relations]
-    _timeline(lines, d.touchpoints, d.names, ctx)
-    return lines
+        out.append("  " + " — ".join(x for x in (role, where) if x) + (" ★" if c.favourite else ""))
+        out.field("company id", c.company_id, indent="    ")
+        out.channels(emails=c.emails, phones=c.phones, addresses=c.addresses)
+    out.section("Notes", ["  " + n for n in p.notes.splitlines()])
+    out.relations(d.relations)
+    out.timeline(d.touchpoints, d.names)
+    return out
 
 
 def _company_lines(d: details.CompanyDetail, ctx: Context) -> list[str]:
     c = d.company
-    lines = [c.name]
-    for label in ("legal_form", "industry", "website"):
-        _field(lines, label.replace("_", " "), getattr(c, label))
-    _field(lines, "tags", ", ".join(c.tags))
-    _stamp_lines(lines, c.id, c.stamp, ctx)
+    out = _Lines(c.name, ctx)
+    out.field("legal form", c.legal_form)
+    out.field("industry", c.industry)
+    out.field("website", c.website)
+    out.field("tags", ", ".join(c.tags))
+    out.stamp(c.id, c.stamp)
     if c.emails or c.phones or c.addresses:
-        lines += ["", "Contact"]
-        _channels(lines, c.emails, c.phones, c.addresses, ctx)
-    if c.notes:
-        lines += ["", "Notes", *("  " + n for n in c.notes.splitlines())]
-    if d.staff:
-        lines += ["", "People"]
-        for st in d.staff:
-            role = ", ".join(x for x in (st.position, st.department) if x)
-            lines.append(f"  {st.name}" + (f" — {role}" if role else "") + f"  ({st.person_id})")
-    if d.relations:
-        lines += ["", "Relations"]
-        lines += [f"  {r.category or 'related'} {'→' if r.outgoing else '←'} {r.other_name}" for r in d.relations]
-    _timeline(lines, d.touchpoints, d.names, ctx)
-    return lines
+        out.extend(["", "Contact"])
+        out.channels(emails=c.emails, phones=c.phones, addresses=c.addresses)
+    out.section("Notes", ["  " + n for n in c.notes.splitlines()])
+    staff = []
+    for st in d.staff:
+        role = ", ".join(x for x in (st.position, st.department) if x)
+        staff.append(f"  {st.name}" + (f" — {role}" if role else "") + f"  ({st.person_id})")
+    out.section("People", staff)
+    out.relations(d.relations)
+    out.timeline(d.touchpoints, d.names)
+    return out
 
 
 def _touchpoint_lines(d: details.TouchpointDetail, ctx: Context) -> list[str]:
     t = d.touchpoint
-    lines = [t.subject]
-    _field(lines, "type", t.type.value)
-    _field(lines, "when", _local_time(t.occurred_at, ctx))
-    _field(lines, "direction", t.direction.value)
-    _field(lines, "priority", t.priority.value)
-    _field(lines, "mood", t.mood.value)
-    _field(lines, "people", ", ".join(f"{d.names.get(p, '?')} ({p})" for p in t.person_ids))
-    _field(lines, "company", f"{d.names.get(t.company_id, '?')} ({t.company_id})" if t.company_id else "")
-    _field(lines, "amount", f"{t.amount} {t.currency}".strip() if t.amount else "")
-    _field(lines, "tags", ", ".join(t.tags))
-    _stamp_lines(lines, t.id, t.stamp, ctx)
+    out = _Lines(t.subject, ctx)
+    out.field("type", t.type.value)
+    out.field("when", _local_time(t.occurred_at, ctx))
+    out.field("direction", t.direction.value)
+    out.field("priority", t.priority.value)
+    out.field("mood", t.mood.value)
+    out.field("people", ", ".join(f"{d.names.get(p, '?')} ({p})" for p in t.person_ids))
+    out.field("company", f"{d.names.get(t.company_id, '?')} ({t.company_id})" if t.company_id else "")
+    out.field("amount", f"{t.amount} {t.currency}".strip() if t.amount else "")
+    out.field("tags", ", ".join(t.tags))
+    out.stamp(t.id, t.stamp)
     if t.body:
-        lines += ["", *t.body.splitlines()]
-    return lines
+        out.extend(["", *t.body.splitlines()])
+    return out
 
 
 # ---- demo data ---------------------------------------------------------------------------------------------

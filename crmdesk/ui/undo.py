@@ -151,9 +151,15 @@ class EditHistory(QObject):
         self.stack.push(_CreateCommand(self, record))
 
     def edit(self, old: Record, new: Record) -> None:
-        """Replace `old` by `new`, the same record edited ("Edit Ines Brandt"); undo writes `old` back."""
+        """Replace `old` by `new`, the same record edited ("Edit Ines Brandt"); undo writes `old` back.
+
+        Raises:
+            ValueError: `new` has another id than `old`.
+        """
         if old.id != new.id:
             raise ValueError("an edit keeps the record's id")
+        if old == new:
+            return  # nothing changed (stamps do not count): no write, no "Edit …" to undo
         self.stack.push(_EditCommand(self, old, new))
 
     def delete(self, entity: Entity, records: Sequence[Record]) -> None:
@@ -227,10 +233,10 @@ class EditHistory(QObject):
         if command.dead:
             return
         command.dead = True
-        command.setObsolete(True)
         index = next((i for i in range(self.stack.count()) if self.stack.command(i) is command), -1)
         if index < 0:
-            return
+            return  # the stack has dropped it already (a new edit after undo clears the redo steps)
+        command.setObsolete(True)
         # QUndoStack deletes an obsolete command instead of undoing or redoing it.
         if index == self.stack.index() - 1:
             self.stack.undo()

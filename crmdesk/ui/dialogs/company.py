@@ -31,8 +31,10 @@ from crmdesk.ui.dialogs.widgets import (
     DialogHeader,
     FieldMessage,
     TagEdit,
+    field_label,
     make_form,
     save_cancel_buttons,
+    set_tab_chain,
     top_label,
     with_message,
 )
@@ -89,25 +91,25 @@ class CompanyDialog(QDialog):
         self.name_edit.setPlaceholderText("e.g. Brandt Maschinenbau GmbH")
         self.name_edit.setMaxLength(MAX_NAME)
         name_box, self.name_message = with_message(self.name_edit)
-        form.addRow("Name:", name_box)
+        form.addRow(field_label("&Name:", self.name_edit), name_box)
         self.legal_form_combo = ChoiceCombo(LEGAL_FORMS, placeholder="e.g. GmbH")
-        form.addRow("Legal form:", self.legal_form_combo)
+        form.addRow("Le&gal form:", self.legal_form_combo)
         self.industry_edit = QLineEdit()
         self.industry_edit.setPlaceholderText("e.g. Mechanical engineering")
         self.industry_edit.setMaxLength(MAX_NAME)
-        form.addRow("Industry:", self.industry_edit)
+        form.addRow("&Industry:", self.industry_edit)
         self.website_edit = QLineEdit()
         self.website_edit.setPlaceholderText("example.com")
         self.website_edit.addAction(icon("web"), QLineEdit.ActionPosition.LeadingPosition)
         website_box, self.website_message = with_message(self.website_edit)
-        form.addRow("Website:", website_box)
+        form.addRow(field_label("&Website:", self.website_edit), website_box)
         self.tags_edit = TagEdit(ctx, runner)
-        form.addRow("Tags:", self.tags_edit)
+        form.addRow("T&ags:", self.tags_edit)
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setPlaceholderText("Notes about this company")
         self.notes_edit.setTabChangesFocus(True)
         self.notes_edit.setMinimumHeight(110)
-        form.addRow(top_label("Notes:"), self.notes_edit)
+        form.addRow(top_label("N&otes:", self.notes_edit), self.notes_edit)
         columns.addWidget(left, 0)
 
         right = QVBoxLayout()
@@ -146,6 +148,8 @@ class CompanyDialog(QDialog):
         self.notes_edit.textChanged.connect(self._on_field_edited)
         for editor in (self.emails, self.phones, self.addresses):
             editor.changed.connect(self._on_field_edited)
+            editor.rows_changed.connect(self._on_rows_changed)
+        self._on_rows_changed()
         self._revalidate()
         self.resize(self.sizeHint().expandedTo(QSize(900, 560)).boundedTo(QSize(1200, 740)))
         self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -249,6 +253,21 @@ class CompanyDialog(QDialog):
             self.save_button.setEnabled(False)
             return
         super().accept()
+
+    @Slot()
+    def _on_rows_changed(self) -> None:
+        chain: list[QWidget] = [
+            self.name_edit,
+            self.legal_form_combo,
+            self.industry_edit,
+            self.website_edit,
+            self.tags_edit,
+            self.notes_edit,
+        ]
+        for editor in (self.emails, self.phones, self.addresses):
+            chain.extend(editor.tab_chain())
+        chain.extend(self.buttons.buttons())
+        set_tab_chain(chain)
 
     @Slot()
     def _on_field_edited(self) -> None:

@@ -6,8 +6,8 @@ types; Save stays disabled while anything is wrong, and `domain.validate.check_p
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtCore import QLocale, QRegularExpression, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,8 +40,10 @@ from crmdesk.ui.dialogs.widgets import (
     DialogHeader,
     FieldMessage,
     TagEdit,
+    field_label,
     make_form,
     save_cancel_buttons,
+    set_tab_chain,
     top_label,
     with_message,
 )
@@ -92,8 +94,7 @@ class BirthdayEdit(QWidget):
         self.year_edit = QLineEdit()
         self.year_edit.setAccessibleName("Birthday year")
         self.year_edit.setPlaceholderText("Year (optional)")
-        self.year_edit.setMaxLength(4)
-        self.year_edit.setInputMask("")
+        self.year_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self.year_edit))
         self.year_edit.setMaximumWidth(120)
         layout.addWidget(self.day_spin)
         layout.addWidget(self.month_combo, 1)
@@ -158,6 +159,7 @@ class CardEditor(QWidget):
     changed = Signal()
     title_changed = Signal()
     favourite_clicked = Signal(bool)
+    rows_changed = Signal()
 
     def __init__(
         self, ctx: Context, runner: JobRunner, card: BusinessCardRecord | None = None, parent: QWidget | None = None
@@ -169,17 +171,17 @@ class CardEditor(QWidget):
         form = make_form(self)
         form.setContentsMargins(12, 12, 12, 12)
         self.company_field = CompanyField(ctx, runner)
-        self.private_check = QCheckBox("Private")
+        self.private_check = QCheckBox("Pri&vate")
         self.private_check.setToolTip("A private card belongs to no company")
         company_row = QHBoxLayout()
         company_row.setSpacing(10)
         company_row.addWidget(self.company_field, 1)
         company_row.addWidget(self.private_check)
-        form.addRow("Company:", company_row)
+        form.addRow(field_label("C&ompany:", self.company_field), company_row)
         self.position_edit = _line("e.g. Head of purchasing")
-        form.addRow("Position:", self.position_edit)
+        form.addRow("&Position:", self.position_edit)
         self.department_edit = _line("e.g. Purchasing")
-        form.addRow("Department:", self.department_edit)
+        form.addRow("&Department:", self.department_edit)
         self.favourite_button = QToolButton()  # not checkable: the star shows the state, see ContactRow
         self.favourite_button.setText("Favourite card")
         self.favourite_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -220,6 +222,7 @@ class CardEditor(QWidget):
         self.favourite_button.clicked.connect(self._on_favourite_button_clicked)
         for editor in (self.emails, self.phones, self.addresses):
             editor.changed.connect(self._on_edited)
+            editor.rows_changed.connect(self.rows_changed)
 
     # ---- state ----------------------------------------------------------------------------------------------
 
@@ -278,6 +281,17 @@ class CardEditor(QWidget):
                 found[f"{name}[{i}]"] = message
         return found
 
+    def tab_chain(self) -> list[QWidget]:
+        """The card's widgets in the order Tab visits them."""
+        head: list[QWidget] = [
+            self.company_field,
+            self.private_check,
+            self.position_edit,
+            self.department_edit,
+            self.favourite_button,
+        ]
+        return head + self.emails.tab_chain() + self.phones.tab_chain() + self.addresses.tab_chain()
+
     def _show_favourite(self) -> None:
         on = self._favourite
         self.favourite_button.setText("Favourite card" if on else "Make favourite card")
@@ -327,7 +341,6 @@ class PersonDialog(QDialog):
         super().__init__(parent)
         self._ctx = ctx
         self._runner = runner
-        self._original = record
         self._base = record if record is not None else PersonRecord()
         self._result: PersonRecord | None = None
         self._name_touched = record is not None
@@ -358,6 +371,7 @@ class PersonDialog(QDialog):
         QShortcut(QKeySequence("Ctrl+Return"), self, self._on_save_shortcut)
 
         self._load(self._base)
+        self._fix_tab_order()
         self._connect_fields()
         self._revalidate()
         self.resize(self.sizeHint().expandedTo(QSize(960, 640)).boundedTo(QSize(1200, 740)))
@@ -395,32 +409,32 @@ class PersonDialog(QDialog):
         form = make_form(column)
         form.setContentsMargins(0, 0, 0, 0)
         self.salutation_combo = ChoiceCombo(SALUTATIONS, placeholder="Mr, Ms, …")
-        form.addRow("Salutation:", self.salutation_combo)
+        form.addRow("Sal&utation:", self.salutation_combo)
         self.title_edit = _line("e.g. Dr., Prof.")
-        form.addRow("Title:", self.title_edit)
+        form.addRow("&Title:", self.title_edit)
         self.first_name_edit = _line("First name")
-        form.addRow("First name:", self.first_name_edit)
+        form.addRow("&First name:", self.first_name_edit)
         self.middle_name_edit = _line("Middle name")
-        form.addRow("Middle name:", self.middle_name_edit)
+        form.addRow("&Middle name:", self.middle_name_edit)
         self.last_name_edit = _line("Last name")
         last_box, self.name_message = with_message(self.last_name_edit)
-        form.addRow("Last name:", last_box)
+        form.addRow(field_label("&Last name:", self.last_name_edit), last_box)
         self.suffix_edit = _line("e.g. Jr., MBA")
-        form.addRow("Suffix:", self.suffix_edit)
+        form.addRow("Suffi&x:", self.suffix_edit)
         self.gender_combo = ChoiceCombo(GENDERS, placeholder="Not specified")
-        form.addRow("Gender:", self.gender_combo)
+        form.addRow("&Gender:", self.gender_combo)
         self.birthday_edit = BirthdayEdit()
         birthday_box, self.birthday_message = with_message(self.birthday_edit)
-        form.addRow("Birthday:", birthday_box)
+        form.addRow(field_label("&Birthday:", self.birthday_edit.day_spin), birthday_box)
         self.lifecycle_combo = ChoiceCombo(LIFECYCLES, placeholder="Lead, customer, …")
-        form.addRow("Lifecycle:", self.lifecycle_combo)
+        form.addRow("Lifec&ycle:", self.lifecycle_combo)
         self.tags_edit = TagEdit(self._ctx, self._runner)
-        form.addRow("Tags:", self.tags_edit)
+        form.addRow("T&ags:", self.tags_edit)
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setPlaceholderText("Notes about this person")
         self.notes_edit.setTabChangesFocus(True)
         self.notes_edit.setMinimumHeight(90)
-        form.addRow(top_label("Notes:"), self.notes_edit)
+        form.addRow(top_label("&Notes:", self.notes_edit), self.notes_edit)
         return column
 
     def _build_cards_column(self) -> QVBoxLayout:
@@ -496,14 +510,16 @@ class PersonDialog(QDialog):
         editor.changed.connect(self._on_field_edited)
         editor.title_changed.connect(self._on_card_title_changed)
         editor.favourite_clicked.connect(self._on_card_favourite_clicked)
+        editor.rows_changed.connect(self._on_rows_changed)
         scroll = QScrollArea()
         scroll.setWidget(editor)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._cards.append(editor)
-        index = self.card_tabs.addTab(scroll, editor.title())
+        index = self.card_tabs.addTab(scroll, "")
         self._show_card_tabs()
+        self._fix_tab_order()
         return index
 
     def _stubs(self) -> tuple[BusinessCardRecord, ...]:
@@ -526,11 +542,38 @@ class PersonDialog(QDialog):
 
     def _show_card_tabs(self) -> None:
         for i, editor in enumerate(self._cards):
-            self.card_tabs.setTabText(i, editor.title())
+            self.card_tabs.setTabText(i, editor.title().replace("&", "&&"))  # "Brandt & Söhne": no mnemonic
             self.card_tabs.setTabIcon(i, icon("star" if editor.favourite else "business-card"))
             self.card_tabs.setTabToolTip(i, "Favourite card" if editor.favourite else "")
         self.remove_card_button.setEnabled(bool(self._cards))
         self._update_header()
+
+    def _fix_tab_order(self) -> None:
+        if not hasattr(self, "buttons"):
+            return  # still building: done once at the end of __init__
+        birthday = self.birthday_edit
+        chain: list[QWidget] = [
+            self.salutation_combo,
+            self.title_edit,
+            self.first_name_edit,
+            self.middle_name_edit,
+            self.last_name_edit,
+            self.suffix_edit,
+            self.gender_combo,
+            birthday.day_spin,
+            birthday.month_combo,
+            birthday.year_edit,
+            self.lifecycle_combo,
+            self.tags_edit,
+            self.notes_edit,
+            self.add_card_button,
+            self.remove_card_button,
+            self.card_tabs.tabBar(),
+        ]
+        for editor in self._cards:
+            chain.extend(editor.tab_chain())
+        chain.extend(self.buttons.buttons())
+        set_tab_chain(chain)
 
     # ---- the record -----------------------------------------------------------------------------------------
 
@@ -637,10 +680,18 @@ class PersonDialog(QDialog):
         editor = self._cards.pop(index)
         page = self.card_tabs.widget(index)
         self.card_tabs.removeTab(index)
-        page.deleteLater()
-        del editor
+        if page is not None:
+            page.deleteLater()
+        editor.deleteLater()
         self._apply_favourites(stubs)
+        if not self._cards:  # the last card: start afresh with an empty one (an empty card is not stored)
+            self._add_card()
+        self._fix_tab_order()
         self._revalidate()
+
+    @Slot()
+    def _on_rows_changed(self) -> None:
+        self._fix_tab_order()
 
     @Slot()
     def _on_card_title_changed(self) -> None:

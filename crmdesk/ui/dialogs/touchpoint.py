@@ -1,7 +1,8 @@
 """The touchpoint editor: a call, e-mail, meeting, letter, note, task or turnover with the people and company.
 
 Open it with `TouchpointDialog.ask(...)`, which tests monkeypatch (STYLE §8). People are found by a full-text
-search job as the user types (debounced, latest wins); the company must be one that exists.
+search job as the user types (debounced, latest wins) and shown as removable chips; the company must be one that
+exists.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from crmdesk.ui.dialogs.widgets import (
     DialogHeader,
     FieldMessage,
     TagEdit,
+    field_label,
     make_form,
     save_cancel_buttons,
     top_label,
@@ -120,10 +122,10 @@ class FlowLayout(QLayout):
     def count(self) -> int:
         return len(self._items)
 
-    def itemAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def itemAt(self, index: int) -> QLayoutItem | None:
         return self._items[index] if 0 <= index < len(self._items) else None
 
-    def takeAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def takeAt(self, index: int) -> QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self) -> Qt.Orientation:
@@ -309,7 +311,7 @@ class PeoplePicker(QWidget):
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setMaxVisibleItems(SEARCH_LIMIT)
         self.completer.setWidget(self.search_edit)
-        self.completer.activated[QModelIndex].connect(self._on_result_activated)
+        self.completer.activated[QModelIndex].connect(self._on_result_activated)  # type: ignore[index]  # overload
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -329,8 +331,9 @@ class PeoplePicker(QWidget):
         for person_id in ids:
             self.chips.add(person_id, "…")
         if ids:
-            self._names_job = self._runner.read(ops.load_records(self._ctx, Entity.PERSON, list(ids)))
-            self._names_job.signals.succeeded.connect(self._on_names_loaded)
+            job = ops.load_records(self._ctx, Entity.PERSON, list(ids))
+            job.signals.succeeded.connect(self._on_names_loaded)  # connect first: a quick job may finish at once
+            self._names_job = self._runner.read(job)
 
     def add_person(self, person_id: str, name: str) -> None:
         self.chips.add(person_id, name)
@@ -362,9 +365,10 @@ class PeoplePicker(QWidget):
             self._model.clear()
             self._searched = ""
             return
-        self._search_job = self._runner.read(search_people(self._ctx, text))
-        self._search_job.signals.succeeded.connect(self._on_search_done)
-        self._search_job.signals.failed.connect(self._on_search_failed)
+        job = search_people(self._ctx, text)
+        job.signals.succeeded.connect(self._on_search_done)
+        job.signals.failed.connect(self._on_search_failed)
+        self._search_job = self._runner.read(job)
 
     @Slot(object)
     def _on_search_done(self, result: tuple[str, list[tuple[str, str, str, str]]]) -> None:
@@ -409,7 +413,9 @@ class PeoplePicker(QWidget):
         self.search_edit.clear()
         self._model.clear()
         self._searched = ""
-        self.completer.popup().hide()
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
 
     @Slot(object)
     def _on_names_loaded(self, records: list[Any]) -> None:
@@ -485,16 +491,16 @@ class TouchpointDialog(QDialog):
         type_row.setSpacing(10)
         type_row.addWidget(self.type_combo)
         type_row.addSpacing(8)
-        type_row.addWidget(QLabel("When:"))
+        type_row.addWidget(field_label("W&hen:", self.when_edit))
         type_row.addWidget(self.when_edit)
         type_row.addStretch(1)
-        form.addRow("Type:", type_row)
+        form.addRow(field_label("T&ype:", self.type_combo), type_row)
 
         self.subject_edit = QLineEdit()
         self.subject_edit.setPlaceholderText("What was it about?")
         self.subject_edit.setMaxLength(MAX_SUBJECT)
         subject_box, self.subject_message = with_message(self.subject_edit)
-        form.addRow("Subject:", subject_box)
+        form.addRow(field_label("S&ubject:", self.subject_edit), subject_box)
 
         self.direction_combo = self._enum_combo(DIRECTIONS)
         self.priority_combo = self._enum_combo(PRIORITIES)
@@ -503,28 +509,27 @@ class TouchpointDialog(QDialog):
         details.setSpacing(10)
         details.addWidget(self.direction_combo)
         details.addSpacing(8)
-        details.addWidget(QLabel("Priority:"))
+        details.addWidget(field_label("P&riority:", self.priority_combo))
         details.addWidget(self.priority_combo)
         details.addSpacing(8)
-        details.addWidget(QLabel("Mood:"))
+        details.addWidget(field_label("&Mood:", self.mood_combo))
         details.addWidget(self.mood_combo)
         details.addStretch(1)
-        form.addRow("Direction:", details)
+        form.addRow(field_label("&Direction:", self.direction_combo), details)
 
         self.people = PeoplePicker(ctx, runner)
-        form.addRow(top_label("People:"), self.people)
+        form.addRow(top_label("&People:", self.people.search_edit), self.people)
         self.company_field = CompanyField(ctx, runner, require_existing=True)
         company_box, self.company_message = with_message(self.company_field)
-        form.addRow("Company:", company_box)
+        form.addRow(field_label("C&ompany:", self.company_field), company_box)
         self.tags_edit = TagEdit(ctx, runner)
-        form.addRow("Tags:", self.tags_edit)
+        form.addRow("T&ags:", self.tags_edit)
 
         self.amount_edit = QLineEdit()
         self.amount_edit.setPlaceholderText("0.00")
         self.amount_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.amount_edit.setMaximumWidth(160)
-        self.currency_combo = ChoiceCombo(CURRENCIES, placeholder="EUR")
-        self.currency_combo.lineEdit().setMaxLength(3)
+        self.currency_combo = ChoiceCombo(CURRENCIES, placeholder="EUR", max_length=3)
         self.currency_combo.setMinimumContentsLength(4)
         amount_line = QHBoxLayout()
         amount_line.setSpacing(6)
@@ -535,7 +540,7 @@ class TouchpointDialog(QDialog):
         amount_widget.setLayout(amount_line)
         amount_line.setContentsMargins(0, 0, 0, 0)
         amount_box, self.amount_message = with_message(amount_widget)
-        self._amount_label = QLabel("Amount:")
+        self._amount_label = field_label("Amou&nt:", self.amount_edit)
         form.addRow(self._amount_label, amount_box)
         self._amount_row = form.rowCount() - 1
 
@@ -543,7 +548,7 @@ class TouchpointDialog(QDialog):
         self.body_edit.setPlaceholderText("Notes, minutes, the text of the letter…")
         self.body_edit.setTabChangesFocus(True)
         self.body_edit.setMinimumHeight(150)
-        form.addRow(top_label("Body:"), self.body_edit)
+        form.addRow(top_label("&Body:", self.body_edit), self.body_edit)
 
         self.general_message = FieldMessage()
         self.buttons, self.save_button = save_cancel_buttons(self)

@@ -1,4 +1,4 @@
-"""Reusable editor pieces of the record dialogs: typed contact lists, tags, company field, birthday, messages.
+"""Reusable editor pieces of the record dialogs: typed contact lists, tags, company field, inline messages.
 
 Every piece validates as the user types with the domain rules (`domain.normalize`, `domain.favourites`) and says
 what is wrong in a small red line next to the field; dialogs ask each piece for its `problems()` to enable Save.
@@ -66,6 +66,7 @@ from crmdesk.ui.icons import icon
 from crmdesk.ui.workers import Job, JobRunner
 
 __all__ = [
+    "ERROR_COLOUR",
     "ChoiceCombo",
     "CompanyField",
     "ContactKind",
@@ -74,8 +75,13 @@ __all__ = [
     "DialogHeader",
     "FieldMessage",
     "TagEdit",
+    "add_button",
+    "field_label",
     "make_form",
     "save_cancel_buttons",
+    "set_tab_chain",
+    "top_label",
+    "with_message",
 ]
 
 ERROR_COLOUR = QColor("#c0392b")
@@ -105,11 +111,19 @@ def make_form(parent: QWidget | None = None) -> QFormLayout:
     return form
 
 
-def top_label(text: str) -> QLabel:
+def top_label(text: str, buddy: QWidget | None = None) -> QLabel:
     """A form label for a tall field (a list, a text box): sits level with the field's first line."""
-    label = QLabel(text)
+    label = field_label(text, buddy)
     label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
     label.setContentsMargins(0, 5, 0, 0)
+    return label
+
+
+def field_label(text: str, buddy: QWidget | None = None) -> QLabel:
+    """A label whose mnemonic ("&First name:" → Alt+F) moves the focus to `buddy`."""
+    label = QLabel(text)
+    if buddy is not None:
+        label.setBuddy(buddy)
     return label
 
 
@@ -200,7 +214,12 @@ class ChoiceCombo(QComboBox):
     changed = Signal()
 
     def __init__(
-        self, choices: Sequence[tuple[str, str]], *, placeholder: str = "", parent: QWidget | None = None
+        self,
+        choices: Sequence[tuple[str, str]],
+        *,
+        placeholder: str = "",
+        max_length: int = MAX_FIELD,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setEditable(True)
@@ -209,9 +228,12 @@ class ChoiceCombo(QComboBox):
             self.addItem(label, value)
         self.setCurrentIndex(-1)
         line = self.lineEdit()
+        assert line is not None  # editable
         line.setPlaceholderText(placeholder)
-        line.setMaxLength(MAX_FIELD)
-        self.completer().setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
+        line.setMaxLength(max_length)
+        completer = self.completer()
+        if completer is not None:
+            completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
         self.currentTextChanged.connect(self._on_text_changed)
 
     def value(self) -> str:
@@ -232,6 +254,12 @@ class ChoiceCombo(QComboBox):
     @Slot(str)
     def _on_text_changed(self, text: str) -> None:
         self.changed.emit()
+
+
+def set_tab_chain(widgets: Sequence[QWidget]) -> None:
+    """Make Tab visit `widgets` in this order (Qt otherwise follows creation order, which rows added later break)."""
+    for first, second in itertools.pairwise(widgets):
+        QWidget.setTabOrder(first, second)
 
 
 def save_cancel_buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QPushButton]:
@@ -517,6 +545,7 @@ class ContactListEditor(QWidget):
     """
 
     changed = Signal()
+    rows_changed = Signal()  # a row was added or removed: the dialog re-applies its tab order
 
     def __init__(self, kind: ContactKind, *, region: str = "DE", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -553,8 +582,8 @@ class ContactListEditor(QWidget):
         self._rows.append(row)
         self._rows_layout.addWidget(row)
         self._apply_flags(new_items)
-        self._fix_tab_order()
         row.validate()
+        self.rows_changed.emit()
         self.changed.emit()
         return row
 
@@ -590,12 +619,8 @@ class ContactListEditor(QWidget):
         row.hide()
         row.deleteLater()
         self._apply_flags(new_items)
-        self._fix_tab_order()
+        self.rows_changed.emit()
         self.changed.emit()
-
-    def last_widget(self) -> QWidget:
-        """The last widget in tab order (the add button)."""
-        return self.add_button
 
     # ---- internals ------------------------------------------------------------------------------------------
 
@@ -606,15 +631,15 @@ class ContactListEditor(QWidget):
         for row, item in zip(self._rows, items, strict=True):
             row.set_favourite(item.favourite)
 
-    def _fix_tab_order(self) -> None:
+    def tab_chain(self) -> list[QWidget]:
+        """The editor's widgets in the order Tab visits them: row by row, then the add button."""
         chain: list[QWidget] = []
         for row in self._rows:
             chain.append(row.type_combo)
             chain.extend(e for e in (row.value_edit, *row._address_edits()) if e is not None)
             chain.extend((row.favourite_button, row.remove_button))
         chain.append(self.add_button)
-        for first, second in itertools.pairwise(chain):
-            QWidget.setTabOrder(first, second)
+        return chain
 
     def _index_of_sender(self) -> int:
         sender = self.sender()
@@ -668,9 +693,9 @@ class _TagCompleter(QCompleter):
 
     def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
         chosen = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        widget = self.widget()
-        text = widget.text() if isinstance(widget, QLineEdit) else ""
-        head = text.rsplit(",", 1)[0] + ", " if "," in text else ""
+        # The prefix is the text as typed; the line edit's own text may already show a highlighted completion.
+        typed = self.completionPrefix()
+        head = typed.rsplit(",", 1)[0] + ", " if "," in typed else ""
         return f"{head}{chosen}, "
 
 
@@ -685,7 +710,8 @@ class TagEdit(QLineEdit):
 
     def __init__(self, ctx: Context, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("Comma-separated, e.g. customer, newsletter")
+        self.setPlaceholderText("e.g. customer, newsletter")
+        self.setToolTip("Tags, separated by commas")
         self.addAction(icon("tag"), QLineEdit.ActionPosition.LeadingPosition)
         self.setClearButtonEnabled(True)
         self._model = QStringListModel(self)
@@ -695,8 +721,9 @@ class TagEdit(QLineEdit):
         completer.setFilterMode(Qt.MatchFlag.MatchStartsWith)
         completer.setMaxVisibleItems(8)
         self.setCompleter(completer)
-        self._job: Job | None = runner.read(ops.all_tag_names(ctx))
-        self._job.signals.succeeded.connect(self._on_tags_loaded)
+        job = ops.all_tag_names(ctx)
+        job.signals.succeeded.connect(self._on_tags_loaded)  # connect before starting: the job may end at once
+        self._job: Job | None = runner.read(job)
 
     def tags(self) -> tuple[str, ...]:
         """The tags typed, normalised (trimmed, de-duplicated, sorted)."""
@@ -760,7 +787,7 @@ class CompanyField(QLineEdit):
         completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setMaxVisibleItems(self.SUGGESTIONS)
-        completer.activated[QModelIndex].connect(self._on_completer_activated)
+        completer.activated[QModelIndex].connect(self._on_completer_activated)  # type: ignore[index]  # overload
         self.setCompleter(completer)
         self.textEdited.connect(self._on_text_edited)
 
@@ -779,8 +806,10 @@ class CompanyField(QLineEdit):
         self.setText(name)
         self._looked_up = ""
         if company_id and not name:
-            self._name_job = self._runner.read(ops.load_records(self._ctx, Entity.COMPANY, [company_id]))
-            self._name_job.signals.succeeded.connect(self._on_name_loaded)
+            job = ops.load_records(self._ctx, Entity.COMPANY, [company_id])
+            job.signals.succeeded.connect(self._on_name_loaded)
+            job.signals.failed.connect(self._on_name_failed)
+            self._name_job = self._runner.read(job)
         self.changed.emit()
 
     @property
@@ -815,9 +844,10 @@ class CompanyField(QLineEdit):
             self._looked_up = text
             self.changed.emit()
             return
-        self._job = self._runner.read(ops.company_names(self._ctx, prefix, limit=self.SUGGESTIONS))
-        self._job.signals.succeeded.connect(self._on_names_loaded)
-        self._job.signals.failed.connect(self._on_lookup_failed)
+        job = ops.company_names(self._ctx, prefix, limit=self.SUGGESTIONS)
+        job.signals.succeeded.connect(self._on_names_loaded)
+        job.signals.failed.connect(self._on_lookup_failed)
+        self._job = self._runner.read(job)
         self.changed.emit()
 
     @Slot(object)
@@ -855,6 +885,11 @@ class CompanyField(QLineEdit):
             self.setText(name)
             self._looked_up = name
             self.changed.emit()
+
+    @Slot(object)
+    def _on_name_failed(self, exc: object) -> None:
+        self._name_job = None
+        self.changed.emit()
 
     @Slot(object)
     def _on_name_loaded(self, records: list[Any]) -> None:
