@@ -122,6 +122,10 @@ def tag_ids(s: Session, names: Iterable[str], *, seq: int, now: dt.datetime) -> 
     for chunk in _chunks(wanted, 500):
         for tid, name in s.execute(select(Tag.id, Tag.name).where(Tag.name.in_(chunk))):
             found[name.casefold()] = tid
+    if any(n.casefold() not in found for n in wanted):
+        # The NOCASE collation folds ASCII letters only: "ÄRZTE" must still find "Ärzte", "STRASSE" "Straße".
+        for tid, name in s.execute(select(Tag.id, Tag.name).order_by(Tag.created_at, Tag.id)):
+            found.setdefault(name.casefold(), tid)
     missing = []
     for name in wanted:
         if name.casefold() not in found:
@@ -138,6 +142,11 @@ def tag_link_rows(
     """(owner id, tag id) pairs for owners and their tag names; the same tag in two spellings counts once."""
     ids = tag_ids(s, (n for _, tags in links for n in tags), seq=seq, now=now)
     return list(dict.fromkeys((owner, ids[n.casefold()]) for owner, tags in links for n in tags if n))
+
+
+def sorted_tags(names: Iterable[str]) -> tuple[str, ...]:
+    """Tag names in the order `validate.normalize_tags` gives them (SQLite's NOCASE folds ASCII only)."""
+    return tuple(sorted(names, key=lambda t: (t.casefold(), t)))
 
 
 def all_tag_names(s: Session) -> list[str]:

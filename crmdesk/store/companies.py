@@ -60,7 +60,7 @@ def get_many(s: Session, ids: Sequence[str], *, include_deleted: bool = False) -
                 id=c.id,
                 **{f: getattr(c, f) for f in _FIELDS},
                 logo=c.logo,
-                tags=tuple(tags.get(i, ())),
+                tags=common.sorted_tags(tags.get(i, ())),
                 emails=emails,
                 phones=phones,
                 addresses=addresses,

@@ -64,7 +64,8 @@ def _store_error(path: Path, orig: BaseException | None) -> StoreError:
             f"The database {path} is locked by another program.",
             hints=("Close other crmdesk windows or programs using this file, then try again.",),
         )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    # "vtable constructor failed": an FTS index whose pages are damaged.
+    if any(w in text for w in ("not a database", "malformed", "corrupt", "vtable constructor failed")):
         return StoreError(
             f"The database {path} is damaged or is not a crmdesk database.",
             hints=(
@@ -121,18 +122,32 @@ def _check_header(path: Path) -> None:
         )
 
 
-def _current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "alembic_version" not in tables:
-            if tables - {"sqlite_sequence"}:
-                raise StoreError(
-                    "This SQLite file was not made by crmdesk (it has tables but no crmdesk schema version).",
-                    hints=("crmdesk has not changed it. Choose another --data-dir.",),
-                )
-            return None
-        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        return row[0] if row else None
+def _current_revision(path: Path, busy_timeout_ms: int) -> str | None:
+    """The file's schema revision (None: a new, empty file), read without the engine's pragmas.
+
+    A file that turns out not to be ours must be left exactly as it was; the engine's connections would switch
+    it to WAL mode (rewriting its header) before any check could run.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "alembic_version" not in tables:
+                if tables - {"sqlite_sequence"}:
+                    raise StoreError(
+                        f"The SQLite file {path} was not made by crmdesk "
+                        "(it has tables but no crmdesk schema version).",
+                        hints=("crmdesk has not changed it. Choose another --data-dir.",),
+                    )
+                return None
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            return str(row[0]) if row else None
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        raise _store_error(path, e) from e
 
 
 def open_store(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, migrate: bool = True) -> Store:
@@ -157,7 +172,7 @@ def open_store(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, mi
     event.listen(engine, "begin", _begin)
     try:
         with translate_errors(path):
-            revision = _current_revision(engine)
+            revision = _current_revision(path, busy_timeout_ms)
             if revision is not None and revision not in KNOWN_REVISIONS:
                 raise StoreError(
                     f"The database {path} was written by a newer version of crmdesk (schema {revision}).",

@@ -103,7 +103,7 @@ def _tags_of(s: Session, person_ids: list[str]) -> dict[str, tuple[str, ...]]:
     )
     for pid, name in s.execute(stmt):
         out.setdefault(pid, []).append(name)
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: common.sorted_tags(v) for k, v in out.items()}
 
 
 def ids_at_company(s: Session, company_id: str) -> list[str]:

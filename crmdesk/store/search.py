@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, column, select, table, text
 from sqlalchemy.orm import Session
 
-_WORD = re.compile(r"[^\W_]+")
 MAX_TERMS = 12  # more words than this narrow nothing further; keep MATCH cheap
 MAX_TERM_LENGTH = 64  # FTS5 prefix queries on longer words gain nothing
 
@@ -28,8 +28,28 @@ _TRUNK_IN_BRACKETS = re.compile(r"\(\s*0\s*\)")
 
 def fts_terms(query: str) -> list[str]:
     """The words of a search text, as the index sees them; a typed phone number is one word."""
+    # Composed like the stored text: a decomposed "u\u0308" would otherwise split "Müller" into "Mu" and "ller".
+    query = unicodedata.normalize("NFC", query)
     query = _TYPED_NUMBER.sub(lambda m: re.sub(r"\D", "", _TRUNK_IN_BRACKETS.sub("", m.group())), query)
-    return [w[:MAX_TERM_LENGTH] for w in _WORD.findall(query)][:MAX_TERMS]
+    return [w[:MAX_TERM_LENGTH] for w in _words(query)][:MAX_TERMS]
+
+
+def _words(text: str) -> list[str]:
+    """Split as the unicode61 tokenizer does: letters and digits make words, and so do the combining marks that
+    follow them (Devanagari and Thai vowel signs: "अनिल" is one word, not "अन" and "ल"); all else separates."""
+    words: list[str] = []
+    start = -1
+    for i, ch in enumerate(text):
+        kind = unicodedata.category(ch)[0]
+        if kind in "LN" or (kind == "M" and start >= 0):
+            if start < 0:
+                start = i
+        elif start >= 0:
+            words.append(text[start:i])
+            start = -1
+    if start >= 0:
+        words.append(text[start:])
+    return words
 
 
 def match_expression(query: str) -> str | None:

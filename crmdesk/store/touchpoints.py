@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from crmdesk.domain import validate
 from crmdesk.domain.changes import ChangeSet, Kind
 from crmdesk.domain.records import Direction, Entity, Mood, Priority, Stamp, TouchpointRecord, TouchpointType
-from crmdesk.errors import NotFoundError
+from crmdesk.errors import NotFoundError, ValidationError
 from crmdesk.store import common
 from crmdesk.store.schema import Company, Person, Tag, Touchpoint, TouchpointPerson, TouchpointTag
 
@@ -71,7 +70,7 @@ def get_many(s: Session, ids: Sequence[str], *, include_deleted: bool = False) -
                 mood=Mood(t.mood),
                 **{f: getattr(t, f) for f in _FIELDS},
                 person_ids=tuple(involved.get(i, ())),
-                tags=tuple(tags.get(i, ())),
+                tags=common.sorted_tags(tags.get(i, ())),
                 stamp=Stamp(
                     created_at=t.created_at, updated_at=t.updated_at, change_seq=t.change_seq, deleted_at=t.deleted_at
                 ),
@@ -87,6 +86,7 @@ def create(s: Session, rec: TouchpointRecord) -> tuple[TouchpointRecord, ChangeS
         ValidationError: a field may not be stored; nothing was written.
     """
     rec = validate.check_touchpoint(rec)
+    _check_links(s, rec)
     seq = common.next_seq(s)
     now = common.utc_now()
     common.core_insert(s, Touchpoint, [{**_row(s, rec, seq=seq, now=now), "created_at": now}])
@@ -103,6 +103,7 @@ def update(s: Session, rec: TouchpointRecord) -> tuple[TouchpointRecord, ChangeS
     """
     get(s, rec.id, include_deleted=True)
     rec = validate.check_touchpoint(rec)
+    _check_links(s, rec)
     seq = common.next_seq(s)
     now = common.utc_now()
     row = _row(s, rec, seq=seq, now=now)
@@ -200,6 +201,19 @@ def _refresh(s: Session, ids: list[str]) -> None:
         s.execute(sql_update(Touchpoint).where(Touchpoint.id == rec.id).values(**summary))
 
 
+def _check_links(s: Session, rec: TouchpointRecord) -> None:
+    """Raise ValidationError when the touchpoint names people or a company that do not exist (nothing written)."""
+    problems: dict[str, str] = {}
+    known = set(s.scalars(select(Person.id).where(Person.id.in_(rec.person_ids)))) if rec.person_ids else set()
+    for i, pid in enumerate(rec.person_ids):
+        if pid not in known:
+            problems[f"person_ids[{i}]"] = f"No person with id {pid}"
+    if rec.company_id and s.scalar(select(Company.id).where(Company.id == rec.company_id)) is None:
+        problems["company_id"] = f"No company with id {rec.company_id}"
+    if problems:
+        raise ValidationError(problems)
+
+
 def _names(s: Session, person_ids: set[str]) -> dict[str, str]:
     if not person_ids:
         return {}
@@ -250,7 +264,7 @@ def _row(
         "priority": rec.priority.value,
         "mood": rec.mood.value,
         **{f: getattr(rec, f) for f in _FIELDS},
-        "amount": str(Decimal(rec.amount)) if rec.amount else "",
+        "amount": rec.amount,  # as validated: str(Decimal()) would turn "1e3" into "1E+3" and "+12" into "12"
         "updated_at": now,
         "change_seq": seq,
         **_summary(rec, names, companies),
