@@ -5,13 +5,32 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import uuid
+import secrets
+import time
 from dataclasses import dataclass, field
 
 
 def new_id() -> str:
-    """Return a fresh record id: a random UUID in its canonical 36-character form."""
-    return str(uuid.uuid4())
+    """Return a fresh record id: a UUID version 7 (RFC 9562) in its canonical 36-character form.
+
+    Version 7 starts with the time in milliseconds, so ids made one after another sit side by side in every
+    index that holds them: bulk inserts append to B-trees instead of touching random pages.
+    """
+    return uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
+
+
+def uuid7(unix_ms: int, rand74: int) -> str:
+    """A UUID version 7 in canonical text form from a millisecond timestamp and 74 random bits.
+
+    Formatted by hand: imports and demo data make hundreds of thousands, and uuid.UUID objects cost 5× more.
+    """
+    value = (unix_ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand74 >> 62) & 0xFFF) << 64  # rand_a: 12 bits
+    value |= 0b10 << 62  # RFC 9562 variant
+    value |= rand74 & ((1 << 62) - 1)  # rand_b: 62 bits
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Entity(enum.StrEnum):

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Boolean, Table, delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -50,7 +50,8 @@ def core_insert(s: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -
     names = given + list(defaults)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     tail = tuple(_db_value(v) for v in defaults.values())
-    convert = [i for i, n in enumerate(given) if isinstance(table.c[n].type, UTCDateTime | Boolean)]
+    # sqlite3 binds bool as 0/1 itself; only aware datetimes need the stored text form
+    convert = [i for i, n in enumerate(given) if isinstance(table.c[n].type, UTCDateTime)]
     getter = operator.itemgetter(*given)
     if len(given) == 1:
         params = [(getter(r), *tail) for r in rows]

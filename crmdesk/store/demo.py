@@ -9,7 +9,6 @@ import datetime as dt
 import functools
 import itertools
 import random
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,12 +28,13 @@ from crmdesk.domain.records import (
     Priority,
     TouchpointRecord,
     TouchpointType,
+    uuid7,
 )
 from crmdesk.store import companies, people, search, touchpoints
 from crmdesk.store.engine import Store
 from crmdesk.tasks import CancelToken, Progress, no_progress
 
-BATCH = 5000
+BATCH = 25_000
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ _COUNTRIES = (
 )
 # Weighted towards the German-speaking market crmdesk's first users work in.
 _COUNTRY_WEIGHTS = (40, 8, 8, 12, 8, 12, 6, 6)
-_COUNTRY_CUM = tuple(itertools.accumulate(_COUNTRY_WEIGHTS))
+_COUNTRY_POOL = tuple(c for c, w in zip(_COUNTRIES, _COUNTRY_WEIGHTS, strict=True) for _ in range(w))
 
 _BRANDS = (
     "Nordlicht",
@@ -342,7 +342,7 @@ _LANGUAGE = {"DE": "de", "AT": "de", "CH": "de", "GB": "en", "US": "en", "FR": "
 _BRANCHES = ("", "Nord", "Süd", "West", "Ost", "International", "Service", "Group", "Holding", "Solutions")
 
 
-def _company_name(rnd: random.Random, c: _Country, used: set[str]) -> tuple[str, str]:
+def _company_name(rnd: _Rng, c: _Country, used: set[str]) -> tuple[str, str]:
     """A fresh company name and its domain stem, unlike the ones in `used`."""
     trades = _TRADES[_LANGUAGE[c.code]]
     for attempt in range(40):
@@ -419,6 +419,9 @@ _TAGS = (
     "press",
     "former customer",
 )
+_TITLES = ("",) * 8 + ("Dr.", "Prof.")
+_TAG_COUNTS = (0, 0, 0, 1, 1, 1, 1, 2, 2, 3)
+_PERSON_NOTES = ("",) * 6 + ("Met at Hannover Messe.", "Prefers e-mail.", "Speaks German and English.")
 _LIFECYCLES = ("lead", "prospect", "customer", "customer", "customer", "inactive")
 _SUBJECTS = {
     TouchpointType.CALL: (
@@ -442,15 +445,32 @@ _SUBJECTS = {
 }
 _TP_TYPES = tuple(_SUBJECTS)
 _TP_WEIGHTS = (30, 30, 15, 3, 12, 7, 3)
-_TP_CUM = tuple(itertools.accumulate(_TP_WEIGHTS))
+# Touchpoints per person: most have none or one, a few have many (1.0 on average).
+_TP_COUNTS = (0, 0, 0, 0, 1, 1, 1, 2, 2, 3)
+_TP_POOL = tuple(t for t, w in zip(_TP_TYPES, _TP_WEIGHTS, strict=True) for _ in range(w))
 
 
-def _uuid(rnd: random.Random) -> str:
-    """A version-4 UUID from the seeded generator: the same seed makes the same ids."""
-    return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+def _pick(rnd: random.Random, pool: tuple[str, ...], k: int) -> tuple[str, ...]:
+    """k different items of a small pool (random.sample's ABC checks cost more than the whole pick)."""
+    chosen: dict[str, None] = {}
+    while len(chosen) < k:
+        chosen[rnd.choice(pool)] = None
+    return tuple(chosen)
 
 
-def _phone(rnd: random.Random, c: _Country, *, mobile: bool = False) -> str:
+class _Rng(random.Random):
+    """The seeded generator, which also makes the ids: the same seed makes the same data, ids included."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self._ms = itertools.count(1_767_225_600_000)  # 2026-01-01 in ms; one "millisecond" per id keeps them ordered
+
+    def uuid(self) -> str:
+        """A version-7 UUID like new_id() makes."""
+        return uuid7(next(self._ms), self.getrandbits(74))
+
+
+def _phone(rnd: _Rng, c: _Country, *, mobile: bool = False) -> str:
     if c.code == "US":
         return f"+1{rnd.choice(('212', '415', '312', '512', '206'))}555{rnd.randrange(1000, 9999)}"
     if mobile:
@@ -506,12 +526,12 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in text.lower().translate(_ASCII) if ch.isalnum() or ch in ".-")
 
 
-def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country]]:
+def _companies(rnd: _Rng, n: int) -> list[tuple[CompanyRecord, _Country]]:
     out = []
     used: set[str] = set()
     domains: set[str] = set()
     for _ in range(n):
-        c = rnd.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM)[0]
+        c = rnd.choice(_COUNTRY_POOL)
         stem, domain_stem = _company_name(rnd, c, used)
         legal_form = rnd.choice(c.legal_forms)  # several words in "GmbH & Co. KG", "Sp. z o.o.", "Ltd. Şti."
         name = f"{stem} {legal_form}"
@@ -521,12 +541,12 @@ def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country
         domains.add(domain)
         city, postcode, region = rnd.choice(c.cities)
         rec = CompanyRecord(
-            id=_uuid(rnd),
+            id=rnd.uuid(),
             name=name,
             industry=rnd.choice(_INDUSTRIES),
             legal_form=legal_form,
             website=f"https://www.{domain}",
-            tags=tuple(rnd.sample(("customer", "prospect", "partner", "supplier", "key account"), rnd.randint(0, 2))),
+            tags=_pick(rnd, ("customer", "prospect", "partner", "supplier", "key account"), rnd.randint(0, 2)),
             emails=(Email(f"info@{domain}", EmailType.WORK, True),),
             phones=(Phone(_phone(rnd, c), PhoneType.WORK, True),),
             addresses=(
@@ -546,16 +566,16 @@ def _companies(rnd: random.Random, n: int) -> list[tuple[CompanyRecord, _Country
     return out
 
 
-def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> PersonRecord:
+def _person(rnd: _Rng, comps: list[tuple[CompanyRecord, _Country]]) -> PersonRecord:
     company, c = rnd.choice(comps)
     if rnd.random() < 0.15:  # someone from elsewhere working there
-        c = rnd.choices(_COUNTRIES, cum_weights=_COUNTRY_CUM)[0]
+        c = rnd.choice(_COUNTRY_POOL)
     first = rnd.choice(c.first_names)
     last = rnd.choice(c.last_names)
     domain = company.emails[0].address.split("@", 1)[1]
     local = f"{_ascii(first)}.{_ascii(last)}"
     work = BusinessCardRecord(
-        id=_uuid(rnd),
+        id=rnd.uuid(),
         company_id=company.id,
         company_name=company.name,
         position=rnd.choice(_POSITIONS),
@@ -577,7 +597,7 @@ def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> 
         city, postcode, region = rnd.choice(c.cities)
         cards.append(
             BusinessCardRecord(
-                id=_uuid(rnd),
+                id=rnd.uuid(),
                 private=True,
                 emails=(Email(f"{local}{rnd.randint(1, 99)}@example.{c.tld}", EmailType.HOME, True),),
                 phones=(Phone(_phone(rnd, c, mobile=True), PhoneType.MOBILE, True),),
@@ -599,25 +619,24 @@ def _person(rnd: random.Random, comps: list[tuple[CompanyRecord, _Country]]) -> 
         year = rnd.randint(1950, 2002) if rnd.random() < 0.8 else None
         birthday = Birthday(year=year, month=rnd.randint(1, 12), day=rnd.randint(1, 28))
     return PersonRecord(
-        id=_uuid(rnd),
-        salutation=rnd.choice(("", "Mr", "Ms", "Herr", "Frau")),
-        title=rnd.choice(("",) * 8 + ("Dr.", "Prof.")),
+        id=rnd.uuid(),
+        title=rnd.choice(_TITLES),
         first_name=first,
         last_name=last,
         birthday=birthday,
         lifecycle=rnd.choice(_LIFECYCLES),
-        tags=tuple(sorted(rnd.sample(_TAGS, rnd.choices((0, 1, 2, 3), (30, 40, 20, 10))[0]), key=str.casefold)),
-        notes=rnd.choice(("",) * 6 + ("Met at Hannover Messe.", "Prefers e-mail.", "Speaks German and English.")),
+        tags=tuple(sorted(_pick(rnd, _TAGS, rnd.choice(_TAG_COUNTS)), key=str.casefold)),
+        notes=rnd.choice(_PERSON_NOTES),
         cards=tuple(cards),
     )
 
 
-def _touchpoint(rnd: random.Random, person: PersonRecord, now: dt.datetime) -> TouchpointRecord:
-    kind = rnd.choices(_TP_TYPES, cum_weights=_TP_CUM)[0]
+def _touchpoint(rnd: _Rng, person: PersonRecord, now: dt.datetime) -> TouchpointRecord:
+    kind = rnd.choice(_TP_POOL)
     card = person.cards[0]
     amount = f"{rnd.randint(200, 90000)}.{rnd.randint(0, 99):02d}" if kind is TouchpointType.TURNOVER else ""
     return TouchpointRecord(
-        id=_uuid(rnd),
+        id=rnd.uuid(),
         type=kind,
         occurred_at=(now - dt.timedelta(minutes=rnd.randint(0, 2 * 365 * 24 * 60))).replace(second=0, microsecond=0),
         subject=rnd.choice(_SUBJECTS[kind]),
@@ -646,7 +665,6 @@ def generate(
     people_count: int,
     seed: int = 1,
     region: str = "DE",
-    touchpoints_per_person: float = 1.5,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> tuple[int, int, int]:
@@ -657,22 +675,18 @@ def generate(
     Returns:
         (companies, people, touchpoints) added.
     """
-    rnd = random.Random(seed)
+    rnd = _Rng(seed)
     now = dt.datetime.now(dt.UTC)
     n_companies = max(1, min(people_count // 10, 20_000))
     comps = _companies(rnd, n_companies)
-    with store.write() as s:
+    with store.write() as s, search.bulk_insert_fts(s, "company"):
         companies.bulk_insert(s, [c for c, _ in comps], region=region, checked=True)
     done = tp_total = 0
     for batch in _batches(people_count):
         if cancel is not None:
             cancel.check()
         folks = [_person(rnd, comps) for _ in range(batch)]
-        tps = [
-            _touchpoint(rnd, p, now)
-            for p in folks
-            for _ in range(int(touchpoints_per_person) + (rnd.random() < touchpoints_per_person % 1))
-        ]
+        tps = [_touchpoint(rnd, p, now) for p in folks for _ in range(rnd.choice(_TP_COUNTS))]
         with store.write() as s, search.bulk_insert_fts(s, "person"), search.bulk_insert_fts(s, "touchpoint"):
             people.bulk_insert(s, folks, region=region, checked=True, count=False)
             touchpoints.bulk_insert(s, tps, checked=True)

@@ -303,13 +303,17 @@ def _summary(rec: PersonRecord, *, region: str) -> dict[str, Any]:
     if phone is None:
         phone = next((p for c in rec.cards for p in c.phones), None)
     tags_text = ", ".join(rec.tags)
+    # What the other FTS columns do not hold already: every card's company and role, all contact data, the
+    # number forms people type ("07531 12", "+49 7531"), the places of the addresses.
     extra: list[str] = []
     for c in rec.cards:
-        extra += [c.company_name, c.position, c.department]
-        extra += [e.address for e in c.emails]
+        if c is not card:
+            extra += [c.company_name, c.position]
+        extra.append(c.department)
+        extra += [e.address for e in c.emails if e is not email]
         extra += [normalize.phone_search_terms(p.number, region=region) for p in c.phones]
-        extra += [a.one_line() for a in c.addresses]
-    extra += [rec.salutation, rec.gender, rec.lifecycle]
+        extra += [f"{a.street} {a.postcode} {a.city}" for a in c.addresses]
+    extra.append(rec.lifecycle)
     extra += [v for _, v in rec.custom]
     company = card.company_name if card else ""
     position = card.position if card else ""
