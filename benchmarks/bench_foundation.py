@@ -136,7 +136,8 @@ def in_process(data_dir: Path) -> dict[str, object]:
     model = window.models[Entity.PERSON]
     table = window.tables[Entity.PERSON]
 
-    def wait_applied(start: object) -> float:
+    def wait_applied(start: object) -> tuple[float, float]:
+        """(ms until the model holds the new first page, ms until the table has painted it)."""
         loop = QEventLoop()
         done: list[float] = []
 
@@ -150,27 +151,38 @@ def in_process(data_dir: Path) -> dict[str, object]:
         start()  # type: ignore[operator]
         if not done:
             loop.exec()
-        app.processEvents()  # the view repaints the new rows
+        table.viewport().repaint()  # paint the new rows now, as the next frame would
+        painted = time.perf_counter()
         model.query_applied.disconnect(applied)
-        return (done[0] if done else float("inf")) - t + 0.0
+        runner.general.waitForDone()  # the count job of this query: not part of the figure, not in the next one
+        app.processEvents()
+        return ((done[0] if done else float("inf")) - t) * 1000, (painted - t) * 1000
 
-    # search: the moment the debounce fires → first page shown. Typing itself is debounced by design (250 ms).
-    search_ms = []
+    # search: the moment the debounce fires → first page in the model / painted. Typing itself is debounced by
+    # design (250 ms after the last keystroke), so that wait is left out of the figure.
+    search_ms, search_paint_ms = [], []
     for q in QUERIES:
         window.search.setText(q)
-        t = time.perf_counter()
-        wait_applied(window._on_debounce_timeout)
-        search_ms.append((time.perf_counter() - t) * 1000)
+        ready, painted = wait_applied(window._on_debounce_timeout)
+        search_ms.append(ready)
+        search_paint_ms.append(painted)
     window.search.setText("")
     wait_applied(window._on_debounce_timeout)
 
     # sorting by every other column, then back to name
-    sort_ms = []
+    sort_ms, sort_paint_ms = [], []
     for col in range(1, model.columnCount()):
-        t = time.perf_counter()
-        wait_applied(lambda c=col: table.sortByColumn(c, Qt.SortOrder.AscendingOrder))
-        sort_ms.append((time.perf_counter() - t) * 1000)
+        ready, painted = wait_applied(lambda c=col: table.sortByColumn(c, Qt.SortOrder.AscendingOrder))
+        sort_ms.append(ready)
+        sort_paint_ms.append(painted)
     wait_applied(lambda: table.sortByColumn(0, Qt.SortOrder.AscendingOrder))
+
+    # one repaint of the full table, for scale: every figure above that says "painted" includes one
+    paints = []
+    for _ in range(10):
+        t = time.perf_counter()
+        table.viewport().repaint()
+        paints.append((time.perf_counter() - t) * 1000)
 
     # scrolling from top to bottom: page-down steps as a user holding the key; each step may fetch a page
     bar = table.verticalScrollBar()
@@ -192,7 +204,10 @@ def in_process(data_dir: Path) -> dict[str, object]:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "search_ms": search_ms,
+        "search_paint_ms": search_paint_ms,
         "sort_ms": sort_ms,
+        "sort_paint_ms": sort_paint_ms,
+        "paint_ms": paints,
         "scroll_s": scroll_s,
         "scroll_steps": steps,
         "scroll_step_ms": step_ms,
@@ -218,15 +233,22 @@ def main() -> int:
         f"(min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}; goal < 1500 ms)"
     )
     r = in_process(data_dir)
-    s = r["search_ms"]
-    assert isinstance(s, list)
+    for label, key in (("search → rows in table", "search_ms"), ("search → table painted", "search_paint_ms")):
+        s = r[key]
+        assert isinstance(s, list)
+        print(
+            f"{label}: p50 {_percentile(s, 0.5):6.1f} ms, p95 {_percentile(s, 0.95):6.1f} ms, "
+            f"max {max(s):.1f} ms over {len(s)} queries (goal p95 < 16 ms; typing is debounced 250 ms before this)"
+        )
+    for label, key in (("sort → rows in table", "sort_ms"), ("sort → table painted", "sort_paint_ms")):
+        so = r[key]
+        assert isinstance(so, list)
+        print(f"{label}:   p50 {_percentile(so, 0.5):6.1f} ms, max {max(so):.1f} ms over {len(so)} columns")
+    pm = r["paint_ms"]
+    assert isinstance(pm, list)
     print(
-        f"search → table:        p50 {_percentile(s, 0.5):6.1f} ms, p95 {_percentile(s, 0.95):6.1f} ms, "
-        f"max {max(s):.1f} ms over {len(s)} queries (goal p95 < 16 ms; plus the 250 ms typing debounce)"
+        f"one full repaint:       p50 {_percentile(pm, 0.5):6.1f} ms (1400×900, offscreen raster; in every 'painted')"
     )
-    so = r["sort_ms"]
-    assert isinstance(so, list)
-    print(f"sort by another column: p50 {_percentile(so, 0.5):6.1f} ms, max {max(so):.1f} ms over {len(so)} columns")
     st = r["scroll_step_ms"]
     assert isinstance(st, list)
     print(

@@ -106,14 +106,14 @@ class Row:
     key: tuple[Any, int]
 
 
-def _where(q: ListQuery) -> list[ColumnElement[bool]]:
+def _where(q: ListQuery, *, walk: bool = False) -> list[ColumnElement[bool]]:
     t = _TABLES[q.entity]
     conds: list[ColumnElement[bool]] = [t.deleted_at.is_(None)]
     if q.search.strip():
         if search.match_expression(q.search) is None:
             conds.append(false())  # only punctuation or symbols: nothing can match them literally
         else:
-            conds.append(search.num_in_match(t.num, _FTS[q.entity], q.search))
+            conds.append(search.num_in_match(t.num, _FTS[q.entity], q.search, walk=walk))
     if q.tag:
         link_tag, link_owner = _TAG_LINKS[q.entity]
         conds.append(exists().where(link_owner == t.id, link_tag == Tag.id, Tag.name == q.tag))
@@ -135,11 +135,11 @@ def _where(q: ListQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _select(q: ListQuery) -> Any:
+def _select(q: ListQuery, *, walk: bool = False) -> Any:
     t = _TABLES[q.entity]
     spec = q.sort_spec
     cols = [getattr(t, c.value) for c in COLUMNS[q.entity]]
-    return select(t.id, t.num, getattr(t, spec.sort), *cols).where(*_where(q))
+    return select(t.id, t.num, getattr(t, spec.sort), *cols).where(*_where(q, walk=walk))
 
 
 def _rows(result: Any) -> list[Row]:
@@ -150,7 +150,10 @@ def page(s: Session, q: ListQuery, *, after: tuple[Any, int] | None = None, limi
     """The next `limit` rows after keyset position `after` (None: from the top)."""
     t = _TABLES[q.entity]
     sort_col = getattr(t, q.sort_spec.sort)
-    stmt = _select(q)
+    # Many matches: walking the sort index and keeping the matches stops after one page, where fetching and
+    # sorting every match reads them all ("gmbh" at 100,000 people: 10 ms instead of 38 ms).
+    walk = bool(q.search.strip()) and search.is_broad(s, _FTS[q.entity], q.search)
+    stmt = _select(q, walk=walk)
     if after is not None:
         pos = tuple_(sort_col, t.num)
         # Bound with the column's type: an aware datetime must compare in its stored text form, not pysqlite's.

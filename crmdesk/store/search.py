@@ -63,14 +63,47 @@ def match_expression(query: str) -> str | None:
     return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
 
 
-def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str) -> ColumnElement[bool]:
-    """A WHERE clause: the row's `num` is among the FTS matches of `query`."""
-    fts = table(fts_table, column("rowid"))
+# Above this many matches a page is found faster by walking the sort index than by sorting all matches.
+BROAD_MATCHES = 2000
+
+
+def is_broad(s: Session, fts_table: str, query: str) -> bool:
+    """Whether so many records match `query` that the sort index should drive the page (see listing.page).
+
+    One-letter words match most records (and have no prefix index to count them cheaply); for longer ones the
+    prefix indexes make the count a matter of a millisecond or two.
+    """
+    terms = fts_terms(query)
+    if not terms:
+        return False
+    if all(len(t) == 1 for t in terms):
+        return True
+    _check_table(fts_table)
+    expr = match_expression(query)
+    n = s.execute(text(f"SELECT count(*) FROM {fts_table} WHERE {fts_table} MATCH :q").bindparams(q=expr)).scalar()
+    return int(n or 0) > BROAD_MATCHES
+
+
+def _check_table(fts_table: str) -> None:
     if fts_table not in {"person_fts", "company_fts", "touchpoint_fts"}:
         raise ValueError(f"unknown FTS table {fts_table}")
+
+
+def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str, *, walk: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause: the row's `num` is among the FTS matches of `query`.
+
+    With `walk`, the clause is written `+num IN (…)`: the unary plus keeps SQLite from looking rows up by the
+    match list, so it walks the index that gives the ORDER BY and keeps the rows found in the list.
+    """
+    _check_table(fts_table)
     expr = match_expression(query)
     if expr is None:
         raise ValueError("no searchable word in the query")
+    if walk:
+        table_name = num_col.table.name  # type: ignore[attr-defined]
+        sql = f"+{table_name}.num IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts_q)"
+        return text(sql).bindparams(fts_q=expr)  # type: ignore[return-value]
+    fts = table(fts_table, column("rowid"))
     sub = select(fts.c.rowid).where(text(f"{fts_table} MATCH :fts_q").bindparams(fts_q=expr))
     return num_col.in_(sub.scalar_subquery())
 

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QFont
 
 from crmdesk.context import Context
 from crmdesk.domain import normalize
@@ -99,6 +99,7 @@ class PagedTableModel(QAbstractTableModel):
         self._ctx = ctx
         self._runner = runner
         self._columns = COLUMNS[entity]
+        self._align = [self._alignment(c) for c in range(len(self._columns))]
         self._query = ListQuery(
             entity, sort=listing.DEFAULT_SORT[entity][0], descending=listing.DEFAULT_SORT[entity][1]
         )
@@ -125,31 +126,33 @@ class PagedTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._columns[section].header
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(section)
+            return self._align[section]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self._columns):
+        # Called about a thousand times a repaint, for a dozen roles: unknown roles leave first, and the
+        # display text of a value is formatted once (see _display_text), not on every paint.
+        if role not in _ROLES:
             return None
-        row = self._rows[index.row()]
-        spec = self._columns[index.column()]
-        value = row.values[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(spec.key, value)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            text = self._display(spec.key, value)
+        r, c = index.row(), index.column()
+        if not (0 <= r < len(self._rows) and 0 <= c < len(self._columns)) or not index.isValid():
+            return None
+        row = self._rows[r]
+        if role == _DISPLAY:
+            return _display_text(self._columns[c].key, row.values[c], self._ctx.region, _today())
+        if role == _ALIGN:
+            return self._align[c]
+        if role == _DECORATION:
+            return icons.icon(str(row.values[c])) if self._columns[c].key == "type" else None
+        if role == _TOOLTIP:
+            value = row.values[c]
             if isinstance(value, dt.datetime):
                 return value.astimezone().strftime("%A, %d %B %Y, %H:%M")
-            return text if text and len(text) > 24 else None
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._decoration(spec.key, value)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment(index.column())
+            text = _display_text(self._columns[c].key, value, self._ctx.region, _today())
+            return text if isinstance(text, str) and len(text) > 24 else None
         if role == Role.ID:
             return row.id
-        if role == Role.SORT_KEY:
-            return row.key
-        return None
+        return row.key  # Role.SORT_KEY
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -353,29 +356,38 @@ class PagedTableModel(QAbstractTableModel):
 
     # ---- presentation ------------------------------------------------------------------------------------
 
-    def _display(self, key: str, value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return display_time(value)
-        if key == "phone":
-            return display_phone(value or "", self._ctx.region)
-        if key == "type":
-            try:
-                return TYPE_LABELS[TouchpointType(value)]
-            except ValueError:
-                return str(value)
-        if key == "people":
-            return f"{value:,}" if value else ""
-        return value
-
-    def _decoration(self, key: str, value: Any) -> QIcon | None:
-        if key == "type":
-            return icons.icon(str(value))
-        return None
-
     def _alignment(self, column: int) -> Qt.AlignmentFlag:
         if self._columns[column].key == "people":
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_DECORATION = Qt.ItemDataRole.DecorationRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ROLES = frozenset({_DISPLAY, _ALIGN, _DECORATION, _TOOLTIP, Role.ID, Role.SORT_KEY})
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+@functools.lru_cache(maxsize=8192)
+def _display_text(key: str, value: Any, region: str, today: dt.date) -> Any:
+    """What a cell shows for a stored value; `today` is part of the key so "Today 14:03" turns at midnight."""
+    if isinstance(value, dt.datetime):
+        return display_time(value)
+    if key == "phone":
+        return display_phone(value or "", region)
+    if key == "type":
+        try:
+            return TYPE_LABELS[TouchpointType(value)]
+        except ValueError:
+            return str(value)
+    if key == "people":
+        return f"{value:,}" if value else ""
+    return value
 
 
 class _Desc:
