@@ -7,13 +7,19 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
+from hypothesis import settings
 
-from crmdesk import paths  # noqa: E402
-from crmdesk.context import Context  # noqa: E402
+from crmdesk import paths
+from crmdesk.context import Context
+
+# Hypothesis: CI and the README's test command run the "ci" profile; `HYPOTHESIS_PROFILE=thorough` digs deeper.
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("thorough", deadline=None, max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ Deterministic for a seed, written in batches through Core inserts, so 100,000 pe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -217,6 +218,152 @@ _COUNTRIES = (
         ("Sp. z o.o.", "S.A."),
         "pl",
     ),
+)
+# More names, so 100,000 people are not the same few hundred pairs over and over.
+_MORE_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "DE": (
+        (
+            "Andreas",
+            "Birgit",
+            "Christian",
+            "Daniela",
+            "Elias",
+            "Franziska",
+            "Henrik",
+            "Johanna",
+            "Karl-Heinz",
+            "Marlene",
+            "Niklas",
+            "Petra",
+            "Rüdiger",
+            "Svenja",
+            "Uwe",
+            "Yvonne",
+            "Anna-Lena",
+            "Ömer",
+            "Dragan",
+            "Mia",
+        ),
+        (
+            "Lehmann",
+            "Schmitt",
+            "Werner",
+            "Krause",
+            "Meier",
+            "Lange",
+            "Schmitz",
+            "Jung",
+            "Hahn",
+            "Vogel",
+            "Friedrich",
+            "Keller",
+            "Günther",
+            "Frank",
+            "Berger",
+            "Winkler",
+            "Roth",
+            "Beck",
+            "Lorenz",
+            "Baumann",
+            "Franke",
+            "Albrecht",
+            "Schuster",
+            "Simon",
+            "Ludwig",
+            "Böhm",
+            "Winter",
+            "Kraus",
+            "Martin",
+            "Schumacher",
+            "von Arnim",
+            "Yıldız",
+            "Kowalczyk",
+            "Nguyen",
+            "Papadopoulos",
+            "Haas",
+            "Sommer",
+            "Graf",
+            "Seidel",
+            "Heinrich",
+        ),
+    ),
+    "GB": (
+        ("Charlotte", "William", "Sophie", "Thomas", "Grace", "James", "Lucy", "Arjun", "Niamh", "Ewan"),
+        (
+            "Walker",
+            "Wright",
+            "Robinson",
+            "Thompson",
+            "White",
+            "Hughes",
+            "Edwards",
+            "Green",
+            "Hall",
+            "Wood",
+            "Harris",
+            "Clarke",
+            "Khan",
+            "Murphy",
+            "Campbell",
+            "Stewart",
+        ),
+    ),
+    "US": (
+        (
+            "Ashley",
+            "Brandon",
+            "Chloe",
+            "David",
+            "Grace",
+            "Jamal",
+            "Kayla",
+            "Luis",
+            "Maria",
+            "Nathan",
+            "Rachel",
+            "Tyler",
+            "Wei",
+            "Zoe",
+            "Hannah",
+            "Isaac",
+        ),
+        (
+            "Wilson",
+            "Moore",
+            "Taylor",
+            "Jackson",
+            "White",
+            "Harris",
+            "Martin",
+            "Lee",
+            "Perez",
+            "Clark",
+            "Lewis",
+            "Robinson",
+            "Walker",
+            "Young",
+            "Allen",
+            "King",
+            "Wright",
+            "Scott",
+            "Torres",
+            "Hill",
+            "Flores",
+            "Green",
+        ),
+    ),
+    "FR": (
+        ("Antoine", "Margaux", "Nicolas", "Pauline", "Julien", "Sarah", "Mathieu", "Clémence"),
+        ("Laurent", "Simon", "Michel", "Leroy", "Roux", "David", "Bertrand", "Morel", "Fournier", "Girard"),
+    ),
+}
+_COUNTRIES = tuple(
+    dataclasses.replace(
+        c, first_names=c.first_names + _MORE_NAMES[c.code][0], last_names=c.last_names + _MORE_NAMES[c.code][1]
+    )
+    if c.code in _MORE_NAMES
+    else c
+    for c in _COUNTRIES
 )
 # Weighted towards the German-speaking market crmdesk's first users work in.
 _COUNTRY_WEIGHTS = (40, 8, 8, 12, 8, 12, 6, 6)

@@ -65,6 +65,7 @@ def match_expression(query: str) -> str | None:
 
 # Above this many matches a page is found faster by walking the sort index than by sorting all matches.
 BROAD_MATCHES = 2000
+ONE_LETTER_IS_BROAD = True
 
 
 def is_broad(s: Session, fts_table: str, query: str) -> bool:
@@ -76,7 +77,7 @@ def is_broad(s: Session, fts_table: str, query: str) -> bool:
     terms = fts_terms(query)
     if not terms:
         return False
-    if all(len(t) == 1 for t in terms):
+    if ONE_LETTER_IS_BROAD and all(len(t) == 1 for t in terms):
         return True
     _check_table(fts_table)
     expr = match_expression(query)

@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self._edit_job: Job | None = None
         self.setWindowTitle("crmdesk")
         self.setWindowIcon(icons.app_icon())
+        self.setMinimumSize(760, 480)
         self.setObjectName("mainWindow")
 
         self.history = EditHistory(ctx, runner, hub, self)
@@ -179,11 +180,13 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(0, 36))
             self._nav.addItem(item)
         self._nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+        self._nav.setMinimumWidth(150)  # "Touchpoints" and its icon never elide
 
         self.detail = DetailPane(ctx, runner=runner, hub=hub)
         self.detail.navigate_requested.connect(self._on_detail_navigate_requested)
         self.detail.edit_requested.connect(self._on_detail_edit_requested)
         self.detail.add_touchpoint_requested.connect(self._on_detail_add_touchpoint_requested)
+        self.detail.setMinimumWidth(300)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.setObjectName("mainSplitter")

@@ -259,7 +259,7 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     first.resize(790, 570)  # the offscreen screen is 800×600: restoreGeometry keeps a window on its screen
     first.show()
     qtbot.waitExposed(first)
-    first._splitter.setSizes([150, 400, 238])
+    first._splitter.setSizes([150, 330, 308])
     sizes = first._splitter.sizes()
     first.close()
     assert paths.qsettings_file().exists()
