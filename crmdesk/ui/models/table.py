@@ -32,7 +32,7 @@ from crmdesk.context import Context
 from crmdesk.domain import normalize
 from crmdesk.domain.changes import ChangeSet, Kind
 from crmdesk.domain.records import Entity, TouchpointType
-from crmdesk.errors import CrmdeskError
+from crmdesk.errors import Cancelled, CrmdeskError
 from crmdesk.store import listing
 from crmdesk.store.listing import COLUMNS, ListQuery, Row
 from crmdesk.tasks import CancelToken
@@ -211,15 +211,16 @@ class PagedTableModel(QAbstractTableModel):
 
     def set_query(self, query: ListQuery) -> None:
         """Replace the rows by the first page of `query`, loaded in a job; a later call wins."""
-        if self._page_job is not None:
-            self._page_job.cancel.set()
+        for old in (self._page_job, self._count_job):
+            if old is not None:
+                old.cancel.set()
         self._query = query
         job = Job(functools.partial(_first_page, self._ctx, query), name="first page")
         job.signals.succeeded.connect(self._on_first_page_loaded)
         job.signals.failed.connect(self._on_job_failed)
         self._page_job = job
         self._runner.read(job)
-        self._start_count()
+        # The count starts once the first page is shown: the page must not share the CPU with a full count.
 
     def reload(self) -> None:
         """Load the current query again from the top (F5)."""
@@ -247,6 +248,7 @@ class PagedTableModel(QAbstractTableModel):
         if query != self._query:
             return  # a newer search or sort has started: drop this late result
         self._apply_first_page(query, rows)
+        self._start_count()
 
     @Slot(object)
     def _on_count_loaded(self, result: tuple[ListQuery, int]) -> None:
@@ -256,8 +258,6 @@ class PagedTableModel(QAbstractTableModel):
 
     @Slot(object)
     def _on_job_failed(self, exc: BaseException) -> None:
-        from crmdesk.errors import Cancelled
-
         if not isinstance(exc, Cancelled):
             self.load_failed.emit(exc)
 
@@ -413,11 +413,13 @@ def _sortable(key: tuple[Any, int]) -> tuple[Any, int]:
 
 
 def _first_page(ctx: Context, query: ListQuery, progress: Any, cancel: CancelToken) -> tuple[ListQuery, list[Row]]:
+    cancel.check()  # typed over before this job got a thread: skip the query
     with ctx.store.read() as s:
         return query, listing.page(s, query, limit=PAGE)
 
 
 def _count(ctx: Context, query: ListQuery, progress: Any, cancel: CancelToken) -> tuple[ListQuery, int]:
+    cancel.check()
     with ctx.store.read() as s:
         return query, listing.count(s, query)
 
