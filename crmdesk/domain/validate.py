@@ -267,6 +267,8 @@ def person_problems(p: PersonRecord, *, region: str = "DE") -> dict[str, str]:
     problems: dict[str, str] = {}
     if not normalize_name(p.first_name) and not normalize_name(p.last_name):
         problems["name"] = "A person needs a first or last name"
+    if len({c.id for c in p.cards}) != len(p.cards):
+        problems["cards"] = "Two business cards have the same id"
     _length_problems(problems, "", ((name, normalize_name(getattr(p, name)), MAX_NAME) for name in _NAME_FIELDS))
     _length_problems(
         problems,

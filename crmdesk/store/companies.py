@@ -121,8 +121,15 @@ def update(s: Session, rec: CompanyRecord, *, region: str = "DE") -> tuple[Compa
     _write_children(s, rec, seq=seq, now=now)
     related: set[Entity] = set()
     if old.name != rec.name:
-        s.execute(sql_update(BusinessCard).where(BusinessCard.company_id == rec.id).values(company_name=rec.name))
+        # The cards' company name is part of each person's content: they change too, with this write's
+        # change_seq, so "what changed since X" (sync) sees them.
+        s.execute(
+            sql_update(BusinessCard)
+            .where(BusinessCard.company_id == rec.id)
+            .values(company_name=rec.name, change_seq=seq, updated_at=now)
+        )
         staff = list(s.scalars(select(BusinessCard.person_id).where(BusinessCard.company_id == rec.id).distinct()))
+        s.execute(sql_update(Person).where(Person.id.in_(staff)).values(change_seq=seq, updated_at=now))
         from crmdesk.store import people  # people imports companies; a rename propagates the other way
 
         people.refresh_summaries(s, staff, region=region)

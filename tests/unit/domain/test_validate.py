@@ -441,3 +441,12 @@ def test_normalize_touchpoint_idempotent(t: TouchpointRecord) -> None:
 def test_birthday_untouched() -> None:
     p = person(birthday=Birthday(month=2, day=29))
     assert normalize_person(p).birthday == Birthday(month=2, day=29)
+
+
+def test_two_cards_with_one_id_are_refused() -> None:
+    from crmdesk.domain.records import BusinessCardRecord, PersonRecord
+    from crmdesk.domain.validate import person_problems
+
+    card = BusinessCardRecord(company_name="A")
+    problems = person_problems(PersonRecord(first_name="Ines", cards=(card, card)))
+    assert problems == {"cards": "Two business cards have the same id"}

@@ -213,3 +213,20 @@ def test_bulk_insert_matches_create(ctx: Context, make_store: Any) -> None:
         for r in recs:
             ra, rb = crow(a, r.id), crow(b, r.id)
             assert {k: ra[k] for k in cols} == {k: rb[k] for k in cols}
+
+
+def test_a_rename_marks_the_people_there_as_changed(ctx: Context) -> None:
+    from crmdesk.domain.records import BusinessCardRecord, PersonRecord
+    from crmdesk.store import people
+
+    with ctx.store.write() as s:
+        company, _ = companies.create(s, CompanyRecord(name="Brandt AG"))
+        ines, _ = people.create(
+            s, PersonRecord(first_name="Ines", last_name="Brandt", cards=(BusinessCardRecord(company_id=company.id),))
+        )
+    with ctx.store.write() as s:
+        renamed, _ = companies.update(s, companies.get(s, company.id).replace(name="Brandt Maschinenbau AG"))
+    with ctx.store.read() as s:
+        after = people.get(s, ines.id)
+    assert after.cards[0].company_name == "Brandt Maschinenbau AG"
+    assert after.stamp.change_seq == renamed.stamp.change_seq > ines.stamp.change_seq
