@@ -80,6 +80,18 @@ def _time_text(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
 
 
+def set_deleted(s: Session, model: Any, ids: Sequence[str], *, deleted: bool) -> None:
+    """Tombstone live rows (deleted=True) or bring tombstoned ones back, with one new change_seq."""
+    seq = next_seq(s)
+    now = utc_now()
+    state = model.deleted_at.is_(None) if deleted else model.deleted_at.is_not(None)
+    s.execute(
+        update(model)
+        .where(model.id.in_(list(ids)), state)
+        .values(deleted_at=now if deleted else None, updated_at=now, change_seq=seq)
+    )
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

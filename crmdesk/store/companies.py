@@ -140,25 +140,13 @@ def update(s: Session, rec: CompanyRecord, *, region: str = "DE") -> tuple[Compa
 
 def delete_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Tombstone these companies; business cards keep the company's name."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Company)
-        .where(Company.id.in_(list(ids)), Company.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Company, ids, deleted=True)
     return ChangeSet.of(Entity.COMPANY, Kind.DELETE, ids)
 
 
 def restore_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Bring tombstoned companies back (undo of a delete)."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Company)
-        .where(Company.id.in_(list(ids)), Company.deleted_at.is_not(None))
-        .values(deleted_at=None, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Company, ids, deleted=False)
     return ChangeSet.of(Entity.COMPANY, Kind.CREATE, ids)
 
 

@@ -165,13 +165,7 @@ def update(s: Session, rec: PersonRecord, *, region: str = "DE") -> tuple[Person
 
 def delete_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Tombstone these people (kept until every sync account has pushed the delete)."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Person)
-        .where(Person.id.in_(list(ids)), Person.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Person, ids, deleted=True)
     company_ids = _company_ids_of_people(s, ids)
     companies.refresh_people_counts(s, company_ids)
     related = {Entity.COMPANY, Entity.TOUCHPOINT} if company_ids else {Entity.TOUCHPOINT}
@@ -180,13 +174,7 @@ def delete_many(s: Session, ids: Sequence[str]) -> ChangeSet:
 
 def restore_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Bring tombstoned people back (undo of a delete)."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Person)
-        .where(Person.id.in_(list(ids)), Person.deleted_at.is_not(None))
-        .values(deleted_at=None, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Person, ids, deleted=False)
     companies.refresh_people_counts(s, _company_ids_of_people(s, ids))
     return ChangeSet.of(Entity.PERSON, Kind.CREATE, ids, related={Entity.COMPANY, Entity.TOUCHPOINT})
 

@@ -101,7 +101,7 @@ def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str, *, wal
     if expr is None:
         raise ValueError("no searchable word in the query")
     if walk:
-        table_name = num_col.table.name  # type: ignore[attr-defined]
+        table_name = num_col.table.name
         sql = f"+{table_name}.num IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts_q)"
         return text(sql).bindparams(fts_q=expr)  # type: ignore[return-value]
     fts = table(fts_table, column("rowid"))

@@ -118,25 +118,13 @@ def update(s: Session, rec: TouchpointRecord) -> tuple[TouchpointRecord, ChangeS
 
 def delete_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Tombstone these touchpoints."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Touchpoint)
-        .where(Touchpoint.id.in_(list(ids)), Touchpoint.deleted_at.is_(None))
-        .values(deleted_at=now, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Touchpoint, ids, deleted=True)
     return ChangeSet.of(Entity.TOUCHPOINT, Kind.DELETE, ids)
 
 
 def restore_many(s: Session, ids: Sequence[str]) -> ChangeSet:
     """Bring tombstoned touchpoints back (undo of a delete)."""
-    seq = common.next_seq(s)
-    now = common.utc_now()
-    s.execute(
-        sql_update(Touchpoint)
-        .where(Touchpoint.id.in_(list(ids)), Touchpoint.deleted_at.is_not(None))
-        .values(deleted_at=None, updated_at=now, change_seq=seq)
-    )
+    common.set_deleted(s, Touchpoint, ids, deleted=False)
     return ChangeSet.of(Entity.TOUCHPOINT, Kind.CREATE, ids)
 
 

@@ -36,7 +36,7 @@ from crmdesk.errors import Cancelled, CrmdeskError
 from crmdesk.store import listing
 from crmdesk.store.listing import COLUMNS, ListQuery, Row
 from crmdesk.tasks import CancelToken
-from crmdesk.ui import icons
+from crmdesk.ui import icons, labels
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.workers import Job, JobRunner
 
@@ -46,22 +46,14 @@ PAGE = 200
 _Index = QModelIndex | QPersistentModelIndex
 
 
+TYPE_LABELS = labels.TOUCHPOINT_TYPES  # the dialogs' import; labels.py is the one place
+
+
 class Role(enum.IntEnum):
     """Custom data roles of every crmdesk model."""
 
     ID = Qt.ItemDataRole.UserRole + 1
     SORT_KEY = Qt.ItemDataRole.UserRole + 2
-
-
-TYPE_LABELS = {
-    TouchpointType.CALL: "Call",
-    TouchpointType.EMAIL: "E-mail",
-    TouchpointType.MEETING: "Meeting",
-    TouchpointType.LETTER: "Letter",
-    TouchpointType.NOTE: "Note",
-    TouchpointType.TASK: "Task",
-    TouchpointType.TURNOVER: "Turnover",
-}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -382,7 +374,7 @@ def _display_text(key: str, value: Any, region: str, today: dt.date) -> Any:
         return display_phone(value or "", region)
     if key == "type":
         try:
-            return TYPE_LABELS[TouchpointType(value)]
+            return labels.TOUCHPOINT_TYPES[TouchpointType(value)]
         except ValueError:
             return str(value)
     if key == "people":

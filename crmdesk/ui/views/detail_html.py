@@ -19,24 +19,15 @@ from crmdesk.domain.records import (
     Entity,
     Phone,
     TouchpointRecord,
-    TouchpointType,
 )
 from crmdesk.store.details import CompanyDetail, PersonDetail, TouchpointDetail
+from crmdesk.ui import labels
 
 MUTED = "#6b7280"
 ACCENT = "#2f6fde"
 CARD_BG = "#f6f8fb"
 BORDER = "#dde3ea"
 
-TYPE_LABELS = {
-    TouchpointType.CALL: "Call",
-    TouchpointType.EMAIL: "E-mail",
-    TouchpointType.MEETING: "Meeting",
-    TouchpointType.LETTER: "Letter",
-    TouchpointType.NOTE: "Note",
-    TouchpointType.TASK: "Task",
-    TouchpointType.TURNOVER: "Turnover",
-}
 _KIND_LABELS = {"work": "work", "home": "home", "mobile": "mobile", "fax": "fax", "other": "other", "postal": "postal"}
 
 
@@ -156,7 +147,7 @@ def _timeline(tps: Sequence[TouchpointRecord], names: dict[str, str], *, skip: s
         who = [link(Entity.PERSON, p, names[p]) for p in t.person_ids if p in names and p != skip]
         if t.company_id and t.company_id in names and t.company_id != skip:
             who.append(link(Entity.COMPANY, t.company_id, names[t.company_id]))
-        meta = f"{_when(t.occurred_at)} · {TYPE_LABELS.get(t.type, t.type.value)}"
+        meta = f"{_when(t.occurred_at)} · {labels.TOUCHPOINT_TYPES.get(t.type, t.type.value)}"
         if t.amount:
             meta += f" · {escape(t.amount)} {escape(t.currency)}"
         body = escape(t.body[:240] + ("…" if len(t.body) > 240 else "")).replace("\n", "<br>")
@@ -253,7 +244,7 @@ def company_html(d: CompanyDetail, *, region: str) -> str:
 
 def touchpoint_html(d: TouchpointDetail, *, region: str) -> str:
     t = d.touchpoint
-    meta = [_when(t.occurred_at), TYPE_LABELS.get(t.type, t.type.value)]
+    meta = [_when(t.occurred_at), labels.TOUCHPOINT_TYPES.get(t.type, t.type.value)]
     if t.direction.value:
         meta.append(t.direction.value)
     if t.priority.value != "normal":
