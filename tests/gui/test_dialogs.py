@@ -40,9 +40,9 @@ from crmdesk.domain.records import (
 from crmdesk.store import companies, people
 from crmdesk.ui.dialogs import confirm
 from crmdesk.ui.dialogs.company import CompanyDialog
+from crmdesk.ui.dialogs.contacts import ContactKind, ContactListEditor
 from crmdesk.ui.dialogs.person import NAME_MISSING, PersonDialog
 from crmdesk.ui.dialogs.touchpoint import TouchpointDialog
-from crmdesk.ui.dialogs.widgets import ContactKind, ContactListEditor
 from crmdesk.ui.workers import JobRunner
 
 pytestmark = pytest.mark.gui

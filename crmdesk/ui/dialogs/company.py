@@ -24,10 +24,9 @@ from crmdesk.domain.normalize import normalize_text
 from crmdesk.domain.records import CompanyRecord
 from crmdesk.domain.validate import MAX_NAME, check_company, company_problems
 from crmdesk.errors import ValidationError
+from crmdesk.ui.dialogs.contacts import ContactKind, ContactListEditor
 from crmdesk.ui.dialogs.widgets import (
     ChoiceCombo,
-    ContactKind,
-    ContactListEditor,
     DialogHeader,
     FieldMessage,
     TagEdit,

@@ -31,12 +31,11 @@ from crmdesk.domain.normalize import normalize_text
 from crmdesk.domain.records import Birthday, BusinessCardRecord, PersonRecord, new_id
 from crmdesk.domain.validate import MAX_NAME, check_person
 from crmdesk.errors import ValidationError
+from crmdesk.ui.dialogs.contacts import ContactKind, ContactListEditor
 from crmdesk.ui.dialogs.widgets import (
     ERROR_COLOUR,
     ChoiceCombo,
     CompanyField,
-    ContactKind,
-    ContactListEditor,
     DialogHeader,
     FieldMessage,
     TagEdit,
