@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self._nav.setCurrentRow(0)
         if self.models[Entity.PERSON].rowCount() > 0:
             self.tables[Entity.PERSON].selectRow(0)
+        self.tables[Entity.PERSON].setFocus()  # arrows, Enter and Delete work at once
 
     # ---- construction ------------------------------------------------------------------------------------
 

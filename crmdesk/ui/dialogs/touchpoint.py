@@ -65,7 +65,7 @@ from crmdesk.ui.dialogs.widgets import (
     with_message,
 )
 from crmdesk.ui.icons import icon
-from crmdesk.ui.models.table import TYPE_LABELS
+from crmdesk.ui.labels import TOUCHPOINT_TYPES as TYPE_LABELS
 from crmdesk.ui.workers import Job, JobRunner
 
 __all__ = ["ChipList", "FlowLayout", "PeoplePicker", "TouchpointDialog", "search_people"]

@@ -46,9 +46,6 @@ PAGE = 200
 _Index = QModelIndex | QPersistentModelIndex
 
 
-TYPE_LABELS = labels.TOUCHPOINT_TYPES  # the dialogs' import; labels.py is the one place
-
-
 class Role(enum.IntEnum):
     """Custom data roles of every crmdesk model."""
 
