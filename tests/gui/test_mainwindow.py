@@ -285,3 +285,32 @@ def test_window_refuses_a_damaged_database(data_dir: Path, monkeypatch: Any) -> 
     assert app.main(["--data-dir", str(data_dir)]) == 1
     assert shown and str(db) in shown[0]
     assert db.read_bytes() == before
+
+
+def test_f5_shows_what_another_program_wrote(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    assert _names(window) == []
+    with ctx.store.write() as s:  # as the CLI or a sync would, behind the window's back
+        people.create(s, PersonRecord(first_name="Jonas", last_name="Koch"))
+    QTest.keyClick(window, Qt.Key.Key_F5)
+    _settle(qtbot, window)
+    assert _names(window) == ["Jonas Koch"]
+    qtbot.waitUntil(lambda: "Jonas Koch" in window.detail.html(), timeout=5000)
+
+
+def test_person_pane_shows_relations_and_links_them(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    from crmdesk.domain.records import RelationRecord
+    from crmdesk.store import relations
+
+    with ctx.store.write() as s:
+        anna, _ = people.create(s, PersonRecord(first_name="Anna", last_name="Berg"))
+        jonas, _ = people.create(s, PersonRecord(first_name="Jonas", last_name="Koch"))
+        relations.create(s, RelationRecord(entity=Entity.PERSON, from_id=anna.id, to_id=jonas.id, category="colleague"))
+    window.models[Entity.PERSON].reload()
+    _settle(qtbot, window)
+    assert window.tables[Entity.PERSON].select_id(anna.id)
+    qtbot.waitUntil(lambda: "colleague" in window.detail.html(), timeout=5000)
+    assert "Jonas Koch" in window.detail.html()
+    window.detail._browser.anchorClicked.emit(QUrl(f"crmdesk:person/{jonas.id}"))
+    _settle(qtbot, window)
+    assert window.tables[Entity.PERSON].current_id() == jonas.id
+    qtbot.waitUntil(lambda: "Anna Berg" in window.detail.html(), timeout=5000)  # the relation seen from Jonas
