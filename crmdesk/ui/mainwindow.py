@@ -372,6 +372,9 @@ class MainWindow(QMainWindow):
     def _on_nav_current_row_changed(self, row: int) -> None:
         if not 0 <= row < len(ENTITIES):
             return
+        if self._debounce.isActive():  # a search typed just before switching still applies to its view
+            self._debounce.stop()
+            self._on_debounce_timeout()
         entity = ENTITIES[row]
         self._entity = entity
         self._table_stack.setCurrentWidget(self.tables[entity])
@@ -385,7 +388,7 @@ class MainWindow(QMainWindow):
         self.act_new.setText(f"New {_NOUNS[entity][0].capitalize()}")
         self.act_new.setIcon(icons.icon("add"))
         self._refresh_tags()
-        self._update_count_label(None)
+        self._update_count_label(model.last_count)
         pending = self._pending_select.pop(entity, None)
         table = self.tables[entity]
         if pending is not None:

@@ -314,3 +314,29 @@ def test_person_pane_shows_relations_and_links_them(qtbot: QtBot, window: MainWi
     _settle(qtbot, window)
     assert window.tables[Entity.PERSON].current_id() == jonas.id
     qtbot.waitUntil(lambda: "Anna Berg" in window.detail.html(), timeout=5000)  # the relation seen from Jonas
+
+
+def test_a_stale_detail_load_never_clears_the_current_one(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    with ctx.store.write() as s:
+        gone, _ = people.create(s, PersonRecord(first_name="Gone", last_name="Soon"))
+        anna, _ = people.create(s, PersonRecord(first_name="Anna", last_name="Berg"))
+        people.delete_many(s, [gone.id])
+    window.detail.show_record(Entity.PERSON, gone.id)  # fails with NotFoundError, later
+    window.detail.show_record(Entity.PERSON, anna.id)
+    _settle(qtbot, window)
+    assert window.detail.shown == (Entity.PERSON, anna.id)
+    qtbot.waitUntil(lambda: "Anna Berg" in window.detail.html(), timeout=5000)
+
+
+def test_the_count_comes_back_with_its_view(qtbot: QtBot, window: MainWindow, ctx: Context) -> None:
+    with ctx.store.write() as s:
+        people.create(s, PersonRecord(first_name="Anna", last_name="Berg"))
+    window._on_refresh_triggered()
+    _settle(qtbot, window)
+    label = window._count_label
+    assert label.text() == "1 person"
+    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    _settle(qtbot, window)
+    assert label.text() == "0 companies"
+    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert label.text() == "1 person"

@@ -150,3 +150,38 @@ def test_change_set_of_another_entity_refreshes_loaded_rows(qtbot: QtBot, ctx: C
     with qtbot.waitSignal(model.query_applied, timeout=5000):
         hub.publish(change)
     assert model.data(model.index(0, 1)) == "Brandt Maschinenbau AG"
+
+
+def test_a_pending_sort_keeps_the_shown_rows_consistent(qtbot: QtBot, filled: Context, runner: JobRunner) -> None:
+    """Until a new order's first page arrives, the loaded rows keep their own order for paging and lookups."""
+    hub = ChangeHub()
+    model = _model(filled, Entity.PERSON, runner, hub)
+    model.load_now()
+    first_id = model.id_at(0)
+    assert first_id is not None
+    model.sort(6, Qt.SortOrder.DescendingOrder)  # "Updated", a datetime key
+    assert not model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())  # must not page the name-ordered rows with a date key
+    assert model.row_of(first_id) == 0
+    with filled.store.write() as s:
+        rec = people.get(s, first_id)
+        _, change = people.update(s, rec.replace(notes="changed while a sort loads"))
+    hub.publish(change)  # ignored now; the new first page is read after this write
+    with qtbot.waitSignal(model.query_applied, timeout=5000):
+        pass
+    assert model.query.sort == "updated" and model.canFetchMore(QModelIndex())
+    assert model.id_at(0) == first_id  # the record just written is the most recently updated
+
+
+def test_only_the_latest_reload_is_applied(qtbot: QtBot, ctx: Context, runner: JobRunner) -> None:
+    with ctx.store.write() as s:
+        people.create(s, PersonRecord(first_name="Anna", last_name="Berg"))
+    model = _model(ctx, Entity.PERSON, runner)
+    applied: list[object] = []
+    model.query_applied.connect(applied.append)
+    model.reload()
+    model.reload()  # an equal query: only the job identity tells the two results apart
+    qtbot.waitUntil(lambda: runner.running() == 0, timeout=5000)
+    qtbot.wait(50)
+    assert len(applied) == 1
+    assert _all_names(model) == ["Anna Berg"]

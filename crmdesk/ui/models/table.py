@@ -89,9 +89,14 @@ class PagedTableModel(QAbstractTableModel):
         self._runner = runner
         self._columns = COLUMNS[entity]
         self._align = [self._alignment(c) for c in range(len(self._columns))]
-        self._query = ListQuery(
+        # `_shown` is the query the loaded rows belong to; `_wanted` the latest one asked for. They differ
+        # while a new sort or search loads: meanwhile the rows keep the shown query's order, so paging,
+        # lookups and change notices keep using it, and none of them mixes the two orders.
+        self._shown = ListQuery(
             entity, sort=listing.DEFAULT_SORT[entity][0], descending=listing.DEFAULT_SORT[entity][1]
         )
+        self._wanted = self._shown
+        self.last_count: int | None = None  # of the shown query, once the count job has told
         self._rows: list[Row] = []
         self._by_id: dict[str, Row] = {}  # loaded rows by id; their index is found by bisecting their key
         self._exhausted = True
@@ -149,15 +154,15 @@ class PagedTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def canFetchMore(self, parent: _Index) -> bool:
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and self._wanted == self._shown
 
     def fetchMore(self, parent: _Index) -> None:
-        if parent.isValid() or self._exhausted:
+        if not self.canFetchMore(parent):
             return
         after = self._rows[-1].key if self._rows else None
         try:
             with self._ctx.store.read() as s:
-                page = listing.page(s, self._query, after=after, limit=PAGE)
+                page = listing.page(s, self._shown, after=after, limit=PAGE)
         except CrmdeskError as e:
             self._exhausted = True
             self.load_failed.emit(e)
@@ -169,7 +174,7 @@ class PagedTableModel(QAbstractTableModel):
             return
         key = self._columns[column].key
         descending = order == Qt.SortOrder.DescendingOrder
-        if key == self._query.sort and descending == self._query.descending:
+        if key == self._wanted.sort and descending == self._wanted.descending:
             return
         self.set_query(self._query_with(sort=key, descending=descending))
 
@@ -177,17 +182,18 @@ class PagedTableModel(QAbstractTableModel):
 
     @property
     def query(self) -> ListQuery:
-        return self._query
+        """The latest query asked for (its rows may still be loading)."""
+        return self._wanted
 
     @property
     def entity(self) -> Entity:
-        return self._query.entity
+        return self._wanted.entity
 
     def sort_column(self) -> int:
-        return next(i for i, c in enumerate(self._columns) if c.key == self._query.sort_spec.key)
+        return next(i for i, c in enumerate(self._columns) if c.key == self._wanted.sort_spec.key)
 
     def _query_with(self, **changes: Any) -> ListQuery:
-        return dataclasses.replace(self._query, **changes)
+        return dataclasses.replace(self._wanted, **changes)
 
     def set_filter(self, *, search: str | None = None, tag: str | None = None) -> None:
         """Show the records matching this search text and tag (None keeps the current one)."""
@@ -203,7 +209,8 @@ class PagedTableModel(QAbstractTableModel):
         for old in (self._page_job, self._count_job):
             if old is not None:
                 old.cancel.set()
-        self._query = query
+        self._count_job = None
+        self._wanted = query
         job = Job(functools.partial(_first_page, self._ctx, query), name="first page")
         job.signals.succeeded.connect(self._on_first_page_loaded)
         job.signals.failed.connect(self._on_job_failed)
@@ -213,44 +220,61 @@ class PagedTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Load the current query again from the top (F5)."""
-        self.set_query(self._query)
+        self.set_query(self._wanted)
 
     def load_now(self) -> None:
         """Load the first page on this thread (start-up: one indexed page, before the window is shown)."""
+        if self._page_job is not None:
+            self._page_job.cancel.set()
+            self._page_job = None
         with self._ctx.store.read() as s:
-            rows = listing.page(s, self._query, limit=PAGE)
-        self._apply_first_page(self._query, rows)
+            rows = listing.page(s, self._wanted, limit=PAGE)
+        self._apply_first_page(self._wanted, rows)
         self._start_count()
 
     def _start_count(self) -> None:
         if self._count_job is not None:
             self._count_job.cancel.set()
-        job = Job(functools.partial(_count, self._ctx, self._query), name="count")
+        job = Job(functools.partial(_count, self._ctx, self._shown), name="count")
         job.signals.succeeded.connect(self._on_count_loaded)
         job.signals.failed.connect(self._on_job_failed)
         self._count_job = job
         self._runner.read(job)
 
+    def _is_current(self, job: Job | None) -> bool:
+        """Whether the job whose signal is being delivered is the latest of its kind (latest wins, by job:
+        a reload runs an equal query, so comparing queries would let an older result through)."""
+        return job is not None and self.sender() is job.signals
+
     @Slot(object)
     def _on_first_page_loaded(self, result: tuple[ListQuery, list[Row]]) -> None:
+        if not self._is_current(self._page_job):
+            return  # a newer search, sort or reload has started: drop this late result
         query, rows = result
-        if query != self._query:
-            return  # a newer search or sort has started: drop this late result
+        self._page_job = None
         self._apply_first_page(query, rows)
         self._start_count()
 
     @Slot(object)
     def _on_count_loaded(self, result: tuple[ListQuery, int]) -> None:
+        if not self._is_current(self._count_job):
+            return
         query, n = result
-        if query == self._query:
-            self.count_known.emit(query, n)
+        self.last_count = n
+        self.count_known.emit(query, n)
 
     @Slot(object)
     def _on_job_failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, Cancelled):
-            self.load_failed.emit(exc)
+        if isinstance(exc, Cancelled) or not (self._is_current(self._page_job) or self._is_current(self._count_job)):
+            return
+        if self._is_current(self._page_job):
+            self._page_job = None
+            self._wanted = self._shown  # the rows on screen stay those of the query they belong to
+        self.load_failed.emit(exc)
 
     def _apply_first_page(self, query: ListQuery, rows: list[Row]) -> None:
+        self._shown = query
+        self.last_count = None
         self.beginResetModel()
         self._rows = list(rows)
         self._by_id = {r.id: r for r in self._rows}
@@ -283,7 +307,7 @@ class PagedTableModel(QAbstractTableModel):
         return pos if pos < len(self._rows) and self._rows[pos] is row else None
 
     def _bisect(self, key: tuple[Any, int]) -> int:
-        if self._query.descending:
+        if self._shown.descending:
             return bisect.bisect_left(self._rows, _Desc(_sortable(key)), key=lambda r: _Desc(_sortable(r.key)))
         return bisect.bisect_left(self._rows, _sortable(key), key=lambda r: _sortable(r.key))
 
@@ -294,7 +318,11 @@ class PagedTableModel(QAbstractTableModel):
 
     @Slot(object)
     def _on_hub_changed(self, change: ChangeSet) -> None:
-        entity = self._query.entity
+        if self._wanted != self._shown:
+            # A new first page is loading; its read may have begun before this write: read it again.
+            self.set_query(self._wanted)
+            return
+        entity = self._shown.entity
         if change.entity is entity:
             if change.kind is Kind.DELETE:
                 self._remove_ids(change.ids)
@@ -317,8 +345,15 @@ class PagedTableModel(QAbstractTableModel):
             self.endRemoveRows()
 
     def _upsert_ids(self, ids: frozenset[str]) -> None:
-        with self._ctx.store.read() as s:
-            fresh = {r.id: r for r in listing.rows_by_id(s, self._query, sorted(ids))}
+        if len(ids) > PAGE:
+            self.reload()  # many rows changed (an undone mass delete): one reset beats row-by-row updates
+            return
+        try:
+            with self._ctx.store.read() as s:  # at most one page of rows, by primary key (STYLE §3.6)
+                fresh = {r.id: r for r in listing.rows_by_id(s, self._shown, sorted(ids))}
+        except CrmdeskError:
+            self.reload()  # the store is busy or gone: the reload job reports it properly
+            return
         for record_id in sorted(ids):
             old = self.row_of(record_id)
             new = fresh.get(record_id)

@@ -127,8 +127,16 @@ class DetailPane(QWidget):
         if self._shown is not None:
             self.show_record(*self._shown)
 
+    def _is_current(self) -> bool:
+        """Whether the signal being delivered comes from the latest load (an older one of the same record,
+        or of a record the user has left, must not overwrite or clear what is shown)."""
+        return self._job is not None and self.sender() is self._job.signals
+
     @Slot(object)
     def _on_load_succeeded(self, detail: PersonDetail | CompanyDetail | TouchpointDetail) -> None:
+        if not self._is_current():
+            return
+        self._job = None
         region = self._ctx.region
         if isinstance(detail, PersonDetail):
             key, text = (Entity.PERSON, detail.person.id), detail_html.person_html(detail, region=region)
@@ -146,8 +154,9 @@ class DetailPane(QWidget):
 
     @Slot(object)
     def _on_load_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
+        if isinstance(exc, Cancelled) or not self._is_current():
             return
+        self._job = None
         if isinstance(exc, NotFoundError):
             self.clear(self._shown[0] if self._shown else self._empty_entity)
             return
