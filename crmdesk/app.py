@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from types import TracebackType
@@ -27,12 +28,28 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _no_screen() -> str:
+    """Why the window cannot open here, or "" (Qt itself would abort with a core dump)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return ""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return (
+        "no graphical session to open the window in (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Start crmdesk from your desktop, or use the command line: crmdesk --help"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Open the main window; returns the process exit code."""
     args = _parse(list(sys.argv[1:] if argv is None else argv))
     if args.data_dir:
         paths.set_data_dir(args.data_dir)
     log_file = logsetup.setup(paths.log_dir(), verbose=args.verbose)
+    problem = _no_screen()
+    if problem:
+        print(f"crmdesk: error: {problem}", file=sys.stderr)
+        return 1
 
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication

@@ -649,3 +649,16 @@ def test_python_m_crmdesk_subprocess(run: Any, data_dir: Path) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr == "crmdesk: error: No person with id nope.\n"
+
+
+def test_the_window_says_plainly_when_there_is_no_screen(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "crmdesk", "--data-dir", str(tmp_path / "d")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "no graphical session" in proc.stderr and "crmdesk --help" in proc.stderr
