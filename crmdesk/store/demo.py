@@ -99,14 +99,17 @@ def _phone(rnd: _Rng, c: _Country, *, mobile: bool = False) -> str:
     if c.code == "US":
         return f"+1{rnd.choice(('212', '415', '312', '512', '206'))}555{rnd.randrange(1000, 9999)}"
     if mobile:
-        prefix = {"DE": "15", "AT": "664", "CH": "79", "GB": "7700", "FR": "6", "TR": "532", "PL": "60"}[c.code]
-        rest = {"DE": 9, "AT": 7, "CH": 7, "GB": 6, "FR": 8, "TR": 7, "PL": 7}[c.code]
+        # Ranges phonenumbers knows as valid, so numbers display grouped as real ones do
+        de = rnd.choice(("160", "170", "171", "172", "175", "176", "177", "179"))
+        gb = rnd.choice(("7712", "7800", "7400"))
+        prefix = {"DE": de, "AT": "664", "CH": "79", "GB": gb, "FR": "6", "TR": "532", "PL": "60"}[c.code]
+        rest = {"DE": 7, "AT": 7, "CH": 7, "GB": 6, "FR": 8, "TR": 7, "PL": 7}[c.code]
         return f"+{c.calling}{prefix}{rnd.randrange(10 ** (rest - 1), 10**rest)}"
     area = {
         "DE": ("30", "89", "40", "221", "7531", "341", "69", "711"),
         "AT": ("1", "316", "732", "662"),
         "CH": ("44", "31", "61", "21"),
-        "GB": ("20", "161", "131", "117", "113"),
+        "GB": ("207", "161", "131", "117", "113"),
         "FR": ("1", "4", "3"),
         "TR": ("212", "312", "232"),
         "PL": ("22", "12", "58", "71"),

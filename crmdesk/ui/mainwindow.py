@@ -64,7 +64,7 @@ _NOUNS = {
     Entity.TOUCHPOINT: ("touchpoint", "touchpoints"),
 }
 _DEFAULT_WIDTHS = {
-    Entity.PERSON: (190, 200, 170, 220, 140, 150, 110),
+    Entity.PERSON: (175, 175, 150, 210, 130, 140, 100),
     Entity.COMPANY: (240, 170, 130, 150, 200, 70),
     Entity.TOUCHPOINT: (130, 100, 260, 200, 200),
 }
@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         self._splitter.setStretchFactor(0, 0)
         self._splitter.setStretchFactor(1, 1)
         self._splitter.setStretchFactor(2, 0)
-        self._splitter.setSizes([180, 820, 380])
+        self._splitter.setSizes([170, 860, 370])
         self.setCentralWidget(self._splitter)
 
         self._debounce = QTimer(self)
