@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
@@ -29,6 +30,18 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     paths.set_data_dir(d)
     yield d
     paths.set_data_dir(None)
+
+
+@pytest.fixture(autouse=True)
+def _no_job_left_running() -> Iterator[None]:
+    """Fail a test that leaves background jobs running (STYLE §8), after giving them 5 s to end."""
+    yield
+    if "crmdesk.ui.workers" not in sys.modules:
+        return
+    from crmdesk.ui.workers import JobRunner
+
+    busy = [r for r in list(JobRunner.instances) if not (r.writer.waitForDone(5000) and r.general.waitForDone(5000))]
+    assert not busy, "a test left background jobs running"
 
 
 @pytest.fixture

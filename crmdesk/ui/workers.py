@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -65,8 +66,11 @@ class Job(QRunnable):
 class JobRunner(QObject):
     """Owns the two pools and keeps every running job alive until it has finished."""
 
+    instances: ClassVar[weakref.WeakSet[JobRunner]] = weakref.WeakSet()  # the tests check none is left busy
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        JobRunner.instances.add(self)
         self.writer = QThreadPool(self)
         self.writer.setMaxThreadCount(1)
         self.general = QThreadPool(self)
