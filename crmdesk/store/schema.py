@@ -54,11 +54,6 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return dt.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=dt.UTC)
 
 
-def to_db_time(value: dt.datetime) -> str:
-    """The stored text of an aware datetime (for Core statements that bypass the type)."""
-    return value.astimezone(dt.UTC).strftime(TIME_FORMAT)
-
-
 class Base(DeclarativeBase):
     pass
 

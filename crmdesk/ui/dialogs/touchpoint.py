@@ -74,7 +74,6 @@ DIRECTIONS = ((Direction.NONE, "No direction"), (Direction.INBOUND, "Inbound"), 
 PRIORITIES = ((Priority.LOW, "Low"), (Priority.NORMAL, "Normal"), (Priority.HIGH, "High"))
 MOODS = ((Mood.NONE, "No mood"), (Mood.POSITIVE, "Positive"), (Mood.NEUTRAL, "Neutral"), (Mood.NEGATIVE, "Negative"))
 CURRENCIES = tuple((code, code) for code in ("EUR", "USD", "CHF", "GBP"))
-SUBJECT_MISSING = "A touchpoint needs a subject"
 SEARCH_DELAY_MS = 200  # debounce of the people search (STYLE §4.7)
 SEARCH_LIMIT = 15
 

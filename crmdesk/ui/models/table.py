@@ -14,7 +14,6 @@ import datetime as dt
 import enum
 import functools
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -26,7 +25,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFont
 
 from crmdesk.context import Context
 from crmdesk.domain import normalize
@@ -102,8 +100,6 @@ class PagedTableModel(QAbstractTableModel):
         self._exhausted = True
         self._page_job: Job | None = None
         self._count_job: Job | None = None
-        self._bold = QFont()
-        self._bold.setBold(True)
         hub.changed.connect(self._on_hub_changed)
 
     # ---- Qt model API ------------------------------------------------------------------------------------
@@ -446,7 +442,3 @@ def _count(ctx: Context, query: ListQuery, progress: Any, cancel: CancelToken) -
     cancel.check()
     with ctx.store.read() as s:
         return query, listing.count(s, query)
-
-
-def ids_of(model: PagedTableModel, rows: Sequence[int]) -> list[str]:
-    return [i for i in (model.id_at(r) for r in rows) if i is not None]
