@@ -5,5 +5,7 @@
 - `touchpoint.TouchpointDialog.ask(parent, ctx, runner, record=None, *, person_ids=(), company_id=None)`
 - `confirm.confirm_delete(parent, *, what, count) -> bool`
 
+The three record dialogs share `base.RecordDialog` (window, Save row, accept, the modal run behind `ask()`).
+
 Call them through their modules (`confirm.confirm_delete(...)`), so a test's monkeypatch reaches every caller.
 """

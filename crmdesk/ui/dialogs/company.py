@@ -7,9 +7,7 @@ Open it with `CompanyDialog.ask(...)`, which tests monkeypatch (STYLE §8). Fiel
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QDialog,
     QFrame,
     QHBoxLayout,
     QLineEdit,
@@ -23,16 +21,13 @@ from crmdesk.context import Context
 from crmdesk.domain.normalize import normalize_text
 from crmdesk.domain.records import CompanyRecord
 from crmdesk.domain.validate import MAX_NAME, check_company, company_problems
-from crmdesk.errors import ValidationError
+from crmdesk.ui.dialogs.base import RecordDialog
 from crmdesk.ui.dialogs.contacts import ContactKind, ContactListEditor
 from crmdesk.ui.dialogs.widgets import (
     ChoiceCombo,
-    DialogHeader,
-    FieldMessage,
     TagEdit,
     field_label,
     make_form,
-    save_cancel_buttons,
     set_tab_chain,
     top_label,
     with_message,
@@ -48,7 +43,7 @@ LEGAL_FORMS = tuple(
 NAME_MISSING = "A company needs a name"
 
 
-class CompanyDialog(QDialog):
+class CompanyDialog(RecordDialog[CompanyRecord]):
     """Create or edit a company.
 
     Args:
@@ -61,25 +56,15 @@ class CompanyDialog(QDialog):
     def __init__(
         self, ctx: Context, runner: JobRunner, record: CompanyRecord | None = None, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(
+            ctx, editing=record is not None, window_icon="companies", header_icon="companies", parent=parent
+        )
         self._base = record if record is not None else CompanyRecord()
-        self._result: CompanyRecord | None = None
-        self._name_touched = record is not None
         self.setWindowTitle(f"Edit — {record.name}" if record is not None else "New company")
-        self.setWindowIcon(icon("companies"))
-        self.setModal(True)
-        self.setSizeGripEnabled(True)
-
-        root = QVBoxLayout(self)
-        root.setContentsMargins(18, 16, 18, 14)
-        root.setSpacing(12)
-        self.header = DialogHeader("companies")
-        root.addWidget(self.header)
 
         columns = QHBoxLayout()
         columns.setSpacing(18)
-        root.addLayout(columns, 1)
+        self._root.addLayout(columns, 1)
 
         left = QWidget()
         left.setMinimumWidth(340)
@@ -131,13 +116,7 @@ class CompanyDialog(QDialog):
         right.addWidget(scroll, 1)
         columns.addLayout(right, 1)
 
-        self.general_message = FieldMessage()
-        self.buttons, self.save_button = save_cancel_buttons(self)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.general_message, 1)
-        bottom.addWidget(self.buttons)
-        root.addLayout(bottom)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self._on_save_shortcut)
+        self._build_save_row()
 
         self._load(self._base)
         self.name_edit.textEdited.connect(self._on_name_edited)
@@ -168,13 +147,7 @@ class CompanyDialog(QDialog):
         Returns:
             The edited company, normalised, with the id of `record` kept; None if cancelled.
         """
-        dialog = cls(ctx, runner, record, parent)
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                return dialog.result_record()
-            return None
-        finally:
-            dialog.deleteLater()
+        return cls(ctx, runner, record, parent)._run_modal()
 
     def _load(self, c: CompanyRecord) -> None:
         self.name_edit.setText(c.name)
@@ -209,10 +182,6 @@ class CompanyDialog(QDialog):
             addresses=self.addresses.values(),
         )
 
-    def result_record(self) -> CompanyRecord | None:
-        """The checked, normalised company once the dialog was accepted; None before or if cancelled."""
-        return self._result
-
     def problems(self) -> dict[str, str]:
         """Field path → message for everything that keeps Save disabled."""
         found = {
@@ -227,7 +196,7 @@ class CompanyDialog(QDialog):
 
     def _revalidate(self) -> None:
         problems = self.problems()
-        self.name_message.show_message(problems.get("name") if self._name_touched else None)
+        self.name_message.show_message(problems.get("name") if self._required_touched else None)
         self.website_message.show_message(problems.get("website"))
         self.save_button.setEnabled(not problems)
         self.save_button.setToolTip(next(iter(problems.values()), "") if problems else "")
@@ -239,19 +208,8 @@ class CompanyDialog(QDialog):
         subtitle = " · ".join(p for p in (normalize_text(self.industry_edit.text()), legal_form) if p)
         self.header.set_texts(name, subtitle, placeholder="New company")
 
-    def accept(self) -> None:
-        """Check the company with the domain rules and close with it, or say what is wrong and stay open."""
-        if self.problems():
-            self._name_touched = True
-            self._revalidate()
-            return
-        try:
-            self._result = check_company(self.record(), region=self._ctx.region)
-        except ValidationError as exc:
-            self.general_message.show_message("; ".join(exc.problems.values()))
-            self.save_button.setEnabled(False)
-            return
-        super().accept()
+    def _check(self, record: CompanyRecord) -> CompanyRecord:
+        return check_company(record, region=self._ctx.region)
 
     @Slot()
     def _on_rows_changed(self) -> None:
@@ -268,16 +226,6 @@ class CompanyDialog(QDialog):
         chain.extend(self.buttons.buttons())
         set_tab_chain(chain)
 
-    @Slot()
-    def _on_field_edited(self) -> None:
-        self._revalidate()
-
     @Slot(str)
     def _on_name_edited(self, text: str) -> None:
-        self._name_touched = True
-        self._revalidate()
-
-    @Slot()
-    def _on_save_shortcut(self) -> None:
-        if self.save_button.isEnabled():
-            self.accept()
+        self._touch_required()

@@ -7,11 +7,10 @@ types; Save stays disabled while anything is wrong, and `domain.validate.check_p
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale, QRegularExpression, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QKeySequence, QRegularExpressionValidator, QShortcut
+from PySide6.QtGui import QColor, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -30,18 +29,15 @@ from crmdesk.domain import favourites
 from crmdesk.domain.normalize import normalize_text
 from crmdesk.domain.records import Birthday, BusinessCardRecord, PersonRecord, new_id
 from crmdesk.domain.validate import MAX_NAME, check_person
-from crmdesk.errors import ValidationError
+from crmdesk.ui.dialogs.base import RecordDialog
 from crmdesk.ui.dialogs.contacts import ContactKind, ContactListEditor
 from crmdesk.ui.dialogs.widgets import (
     ERROR_COLOUR,
     ChoiceCombo,
     CompanyField,
-    DialogHeader,
-    FieldMessage,
     TagEdit,
     field_label,
     make_form,
-    save_cancel_buttons,
     set_tab_chain,
     top_label,
     with_message,
@@ -324,7 +320,7 @@ class CardEditor(QWidget):
         self.changed.emit()
 
 
-class PersonDialog(QDialog):
+class PersonDialog(RecordDialog[PersonRecord]):
     """Create or edit a person.
 
     Args:
@@ -337,37 +333,19 @@ class PersonDialog(QDialog):
     def __init__(
         self, ctx: Context, runner: JobRunner, record: PersonRecord | None = None, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(ctx, editing=record is not None, window_icon="person", header_icon="person", parent=parent)
         self._runner = runner
         self._base = record if record is not None else PersonRecord()
-        self._result: PersonRecord | None = None
-        self._name_touched = record is not None
         self._cards: list[CardEditor] = []
         self.setWindowTitle(f"Edit — {record.display_name}" if record is not None else "New person")
-        self.setWindowIcon(icon("person"))
-        self.setModal(True)
-        self.setSizeGripEnabled(True)
-
-        root = QVBoxLayout(self)
-        root.setContentsMargins(18, 16, 18, 14)
-        root.setSpacing(12)
-        self.header = DialogHeader("person")
-        root.addWidget(self.header)
 
         columns = QHBoxLayout()
         columns.setSpacing(18)
-        root.addLayout(columns, 1)
+        self._root.addLayout(columns, 1)
         columns.addWidget(self._build_person_column(), 0)
         columns.addLayout(self._build_cards_column(), 1)
 
-        self.general_message = FieldMessage()
-        self.buttons, self.save_button = save_cancel_buttons(self)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.general_message, 1)
-        bottom.addWidget(self.buttons)
-        root.addLayout(bottom)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self._on_save_shortcut)
+        self._build_save_row()
 
         self._load(self._base)
         self._fix_tab_order()
@@ -391,13 +369,7 @@ class PersonDialog(QDialog):
         Returns:
             The edited person, normalised, with the id and card ids of `record` kept; None if cancelled.
         """
-        dialog = cls(ctx, runner, record, parent)
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                return dialog.result_record()
-            return None
-        finally:
-            dialog.deleteLater()
+        return cls(ctx, runner, record, parent)._run_modal()
 
     # ---- building -------------------------------------------------------------------------------------------
 
@@ -593,10 +565,6 @@ class PersonDialog(QDialog):
             cards=tuple(c.card() for c in self._cards if not c.is_empty()),
         )
 
-    def result_record(self) -> PersonRecord | None:
-        """The checked, normalised person once the dialog was accepted; None before or if cancelled."""
-        return self._result
-
     def problems(self) -> dict[str, str]:
         """Field path → message for everything that keeps Save disabled."""
         found: dict[str, str] = {}
@@ -612,7 +580,7 @@ class PersonDialog(QDialog):
 
     def _revalidate(self) -> None:
         problems = self.problems()
-        self.name_message.show_message(problems.get("name") if self._name_touched else None)
+        self.name_message.show_message(problems.get("name") if self._required_touched else None)
         self.birthday_message.show_message(problems.get("birthday"))
         self.save_button.setEnabled(not problems)
         self.save_button.setToolTip(next(iter(problems.values()), "") if problems else "")
@@ -634,35 +602,14 @@ class PersonDialog(QDialog):
         parts = (self.title_edit, self.first_name_edit, self.middle_name_edit, self.last_name_edit, self.suffix_edit)
         return " ".join(t for t in (normalize_text(e.text()) for e in parts) if t)
 
-    def accept(self) -> None:
-        """Check the person with the domain rules and close with it, or say what is wrong and stay open."""
-        if self.problems():
-            self._name_touched = True
-            self._revalidate()
-            return
-        try:
-            self._result = check_person(self.record(), region=self._ctx.region)
-        except ValidationError as exc:
-            self.general_message.show_message("; ".join(exc.problems.values()))
-            self.save_button.setEnabled(False)
-            return
-        super().accept()
+    def _check(self, record: PersonRecord) -> PersonRecord:
+        return check_person(record, region=self._ctx.region)
 
     # ---- slots ----------------------------------------------------------------------------------------------
 
-    @Slot()
-    def _on_field_edited(self) -> None:
-        self._revalidate()
-
     @Slot(str)
     def _on_name_edited(self, text: str) -> None:
-        self._name_touched = True
-        self._revalidate()
-
-    @Slot()
-    def _on_save_shortcut(self) -> None:
-        if self.save_button.isEnabled():
-            self.accept()
+        self._touch_required()
 
     @Slot()
     def _on_add_card_clicked(self) -> None:

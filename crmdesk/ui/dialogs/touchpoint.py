@@ -25,12 +25,11 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QDateTimeEdit,
-    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -47,20 +46,17 @@ from crmdesk.context import Context
 from crmdesk.domain.normalize import normalize_text
 from crmdesk.domain.records import Direction, Entity, Mood, Priority, TouchpointRecord, TouchpointType
 from crmdesk.domain.validate import MAX_SUBJECT, check_touchpoint, touchpoint_problems
-from crmdesk.errors import ValidationError
 from crmdesk.store import listing
 from crmdesk.store.listing import COLUMNS, ListQuery
 from crmdesk.tasks import CancelToken, Progress
 from crmdesk.ui import ops
+from crmdesk.ui.dialogs.base import RecordDialog
 from crmdesk.ui.dialogs.widgets import (
     ChoiceCombo,
     CompanyField,
-    DialogHeader,
-    FieldMessage,
     TagEdit,
     field_label,
     make_form,
-    save_cancel_buttons,
     top_label,
     with_message,
 )
@@ -432,7 +428,7 @@ def _to_qdatetime(value: dt.datetime) -> QDateTime:
     return QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
 
 
-class TouchpointDialog(QDialog):
+class TouchpointDialog(RecordDialog[TouchpointRecord]):
     """Create or edit a touchpoint.
 
     Args:
@@ -454,30 +450,16 @@ class TouchpointDialog(QDialog):
         company_id: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        editing = record is not None
         if record is None:
             now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
             record = TouchpointRecord(occurred_at=now, person_ids=tuple(person_ids), company_id=company_id)
-            self.setWindowTitle("New touchpoint")
-            self._subject_touched = False
-        else:
-            self.setWindowTitle(f"Edit — {record.subject}")
-            self._subject_touched = True
+        super().__init__(ctx, editing=editing, window_icon="touchpoints", header_icon=record.type.value, parent=parent)
+        self.setWindowTitle(f"Edit — {record.subject}" if editing else "New touchpoint")
         self._base = record
-        self._result: TouchpointRecord | None = None
-        self.setWindowIcon(icon("touchpoints"))
-        self.setModal(True)
-        self.setSizeGripEnabled(True)
-
-        root = QVBoxLayout(self)
-        root.setContentsMargins(18, 16, 18, 14)
-        root.setSpacing(12)
-        self.header = DialogHeader(record.type.value)
-        root.addWidget(self.header)
 
         self.form = form = make_form()
-        root.addLayout(form, 1)
+        self._root.addLayout(form, 1)
         self.type_combo = QComboBox()
         self.type_combo.setIconSize(QSize(16, 16))
         for kind in TouchpointType:
@@ -549,13 +531,7 @@ class TouchpointDialog(QDialog):
         self.body_edit.setMinimumHeight(150)
         form.addRow(top_label("&Body:", self.body_edit), self.body_edit)
 
-        self.general_message = FieldMessage()
-        self.buttons, self.save_button = save_cancel_buttons(self)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.general_message, 1)
-        bottom.addWidget(self.buttons)
-        root.addLayout(bottom)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self._on_save_shortcut)
+        self._build_save_row()
 
         self._load(record)
         self._initial_when = self.when_edit.dateTime()
@@ -597,13 +573,7 @@ class TouchpointDialog(QDialog):
         Returns:
             The edited touchpoint, normalised, with the id of `record` kept; None if cancelled.
         """
-        dialog = cls(ctx, runner, record, person_ids=person_ids, company_id=company_id, parent=parent)
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                return dialog.result_record()
-            return None
-        finally:
-            dialog.deleteLater()
+        return cls(ctx, runner, record, person_ids=person_ids, company_id=company_id, parent=parent)._run_modal()
 
     @staticmethod
     def _enum_combo(choices: Sequence[tuple[Any, str]]) -> QComboBox:
@@ -660,10 +630,6 @@ class TouchpointDialog(QDialog):
             currency=self.currency_combo.value().upper() if amount else "",
         )
 
-    def result_record(self) -> TouchpointRecord | None:
-        """The checked, normalised touchpoint once the dialog was accepted; None before or if cancelled."""
-        return self._result
-
     def problems(self) -> dict[str, str]:
         """Field path → message for everything that keeps Save disabled."""
         found = touchpoint_problems(self.record())
@@ -674,7 +640,7 @@ class TouchpointDialog(QDialog):
 
     def _revalidate(self) -> None:
         problems = self.problems()
-        self.subject_message.show_message(problems.get("subject") if self._subject_touched else None)
+        self.subject_message.show_message(problems.get("subject") if self._required_touched else None)
         self.amount_message.show_message(problems.get("amount") or problems.get("currency"))
         company = problems.get("company")
         self.company_message.show_message(company if company != "…" else None)
@@ -691,19 +657,8 @@ class TouchpointDialog(QDialog):
             normalize_text(self.subject_edit.text()), " · ".join(p for p in parts if p), placeholder="New touchpoint"
         )
 
-    def accept(self) -> None:
-        """Check the touchpoint with the domain rules and close with it, or say what is wrong and stay open."""
-        if self.problems():
-            self._subject_touched = True
-            self._revalidate()
-            return
-        try:
-            self._result = check_touchpoint(self.record())
-        except ValidationError as exc:
-            self.general_message.show_message("; ".join(exc.problems.values()))
-            self.save_button.setEnabled(False)
-            return
-        super().accept()
+    def _check(self, record: TouchpointRecord) -> TouchpointRecord:
+        return check_touchpoint(record)
 
     # ---- slots ----------------------------------------------------------------------------------------------
 
@@ -713,16 +668,6 @@ class TouchpointDialog(QDialog):
         self.form.setRowVisible(self._amount_row, turnover)
         self._revalidate()
 
-    @Slot()
-    def _on_field_edited(self) -> None:
-        self._revalidate()
-
     @Slot(str)
     def _on_subject_edited(self, text: str) -> None:
-        self._subject_touched = True
-        self._revalidate()
-
-    @Slot()
-    def _on_save_shortcut(self) -> None:
-        if self.save_button.isEnabled():
-            self.accept()
+        self._touch_required()
