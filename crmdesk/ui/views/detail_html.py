@@ -21,6 +21,7 @@ from crmdesk.domain.records import (
     TouchpointRecord,
 )
 from crmdesk.store.details import CompanyDetail, PersonDetail, TouchpointDetail
+from crmdesk.store.relations import RelatedEntry
 from crmdesk.ui import labels
 
 MUTED = "#6b7280"
@@ -163,6 +164,17 @@ def _timeline(tps: Sequence[TouchpointRecord], names: dict[str, str], *, skip: s
     return "".join(out)
 
 
+def _notes(text: str) -> list[str]:
+    return [_h("Notes"), f"<p>{escape(text).replace(chr(10), '<br>')}</p>"] if text else []
+
+
+def _relations(title: str, entity: Entity, relations: Sequence[RelatedEntry]) -> list[str]:
+    if not relations:
+        return []
+    lines = "<br>".join(f"{link(entity, r.other_id, r.other_name)} {_muted(r.category)}" for r in relations)
+    return [_h(title), f"<p>{lines}</p>"]
+
+
 def person_html(d: PersonDetail, *, region: str) -> str:
     p = d.person
     fav = p.favourite_card
@@ -186,15 +198,7 @@ def person_html(d: PersonDetail, *, region: str) -> str:
         parts.append(f'<p style="margin-top:8px">{" &nbsp;·&nbsp; ".join(facts)}</p>')
     parts.append(_h(f"Business cards ({len(p.cards)})" if p.cards else "Business cards"))
     parts.append("".join(_card(c, region) for c in p.cards) or _muted("No business cards."))
-    if p.notes:
-        parts += [_h("Notes"), f"<p>{escape(p.notes).replace(chr(10), '<br>')}</p>"]
-    if d.relations:
-        parts.append(_h("Relations"))
-        parts.append(
-            "<p>"
-            + "<br>".join(f"{link(Entity.PERSON, r.other_id, r.other_name)} {_muted(r.category)}" for r in d.relations)
-            + "</p>"
-        )
+    parts += _notes(p.notes) + _relations("Relations", Entity.PERSON, d.relations)
     parts += [_h("Timeline"), _timeline(d.touchpoints, d.names, skip=p.id)]
     return "".join(parts)
 
@@ -229,15 +233,7 @@ def company_html(d: CompanyDetail, *, region: str) -> str:
         )
     else:
         parts.append(_muted("Nobody has a business card at this company yet."))
-    if c.notes:
-        parts += [_h("Notes"), f"<p>{escape(c.notes).replace(chr(10), '<br>')}</p>"]
-    if d.relations:
-        parts.append(_h("Related companies"))
-        parts.append(
-            "<p>"
-            + "<br>".join(f"{link(Entity.COMPANY, r.other_id, r.other_name)} {_muted(r.category)}" for r in d.relations)
-            + "</p>"
-        )
+    parts += _notes(c.notes) + _relations("Related companies", Entity.COMPANY, d.relations)
     parts += [_h("Timeline"), _timeline(d.touchpoints, d.names, skip=c.id)]
     return "".join(parts)
 
