@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from crmdesk.errors import StoreError
+from crmdesk.store import search
 from crmdesk.store.migrations import HEAD, KNOWN_REVISIONS
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,9 @@ def _set_pragmas(busy_timeout_ms: int) -> Any:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a power cut loses at most the last commits
         cur.execute("PRAGMA cache_size = -16000")  # 16 MB a connection: the hot sort-index pages stay in memory
+        cur.execute("PRAGMA temp_store = MEMORY")  # the search probe tables (search.probe_matches) never touch disk
+        for statement in search.probe_tables_sql():
+            cur.execute(statement)
         cur.close()
 
     return on_connect
@@ -167,7 +171,9 @@ def open_store(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, mi
     except OSError as e:
         raise StoreError(f"The folder {path.parent} cannot be created: {e.strerror}.") from e
     _check_header(path)
-    engine = create_engine(f"sqlite+pysqlite:///{path}", future=True)
+    # LIFO: a read takes the connection returned last, whose page cache holds what the last reads touched; FIFO
+    # would rotate through every pooled connection and find each cache colder (a search page took 1.5-2× longer).
+    engine = create_engine(f"sqlite+pysqlite:///{path}", future=True, pool_use_lifo=True)
     event.listen(engine, "connect", _set_pragmas(busy_timeout_ms))
     event.listen(engine, "begin", _begin)
     try:

@@ -12,7 +12,7 @@ from crmdesk.context import Context
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord
 from crmdesk.store import demo, people
-from crmdesk.ui.models.table import PAGE, PagedTableModel, Role
+from crmdesk.ui.models.table import FIRST_PAGE, PagedTableModel, Role
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.workers import JobRunner
 
@@ -54,7 +54,7 @@ def test_models_pass_qt_model_tester(qtmodeltester, filled: Context, runner: Job
 def test_pages_load_on_demand_and_cover_every_row_once(filled: Context, runner: JobRunner) -> None:
     model = _model(filled, Entity.PERSON, runner)
     model.load_now()
-    assert model.rowCount() == PAGE
+    assert model.rowCount() == FIRST_PAGE
     assert model.canFetchMore(QModelIndex())
     assert not model.canFetchMore(model.index(0, 0)), "a valid parent never fetches"
     ids = []

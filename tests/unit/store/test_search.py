@@ -205,6 +205,12 @@ def test_empty_search_shows_everything(store: Store) -> None:
         ("शर्मा", {"अनिल शर्मा"}),
         ("Andreas", set()),  # tombstoned
         ("Andrea 😀", {"Andrea Smith"}),
+        # words joined by punctuation are a phrase: they must follow each other, the last one as a prefix
+        ("andrea.sm", {"Andrea Smith"}),
+        ("smith.andrea", set()),  # both words are there, but not in this order
+        ("smith-andrea", set()),
+        ("o'rth", set()),
+        ("oskar.o", {"Oskar Orth"}),
     ],
 )
 def test_search_semantics(store: Store, query: str, found: set[str]) -> None:
@@ -260,6 +266,7 @@ def test_touchpoints_are_searchable(store: Store, query: str) -> None:
 
 def test_match_expression_quotes_every_word() -> None:
     assert search.match_expression('smi "AND" (x') == '"smi"* "AND"* "x"*'
+    assert search.match_expression("o'brien anna.s") == '"o brien"* "anna s"*'  # phrases of joined words
     assert search.match_expression("+49 (0) 7531 / 12-34") == '"4975311234"*'  # a typed number is one word
     assert search.match_expression("?!") is None
     assert len(search.fts_terms(" ".join(f"w{i}" for i in range(40)))) == search.MAX_TERMS
@@ -438,3 +445,13 @@ class SearchMachine(RuleBasedStateMachine):
 def test_index_stays_consistent_under_random_writes(make_store: Callable[[], Store]) -> None:
     machine = type("Machine", (SearchMachine,), {"make_store": staticmethod(make_store)})
     run_state_machine_as_test(machine, settings=settings(max_examples=10, stateful_step_count=10, deadline=None))
+
+
+def test_the_probe_tokenizes_like_the_index(store: Store) -> None:
+    """search.probe_matches decides matches in a copy with search.TOKENIZE: it must be the index's tokenizer."""
+    with store.read() as s:
+        for table in ("person", "company", "touchpoint"):
+            sql = s.execute(text("SELECT sql FROM sqlite_master WHERE name = :n").bindparams(n=f"{table}_fts")).scalar()
+            assert f"tokenize='{search.TOKENIZE}'" in sql
+            cols = sql[sql.index("fts5(") + 5 :].split(", content=")[0].split(", ")
+            assert tuple(cols) == search._FTS_COLUMNS[table]
