@@ -82,11 +82,6 @@ def match_expression(query: str) -> str | None:
     return " ".join('"' + " ".join(p).replace('"', '""') + '"*' for p in phrases)
 
 
-# Above this many matches a page is found faster by walking the sort index than by sorting all matches.
-BROAD_MATCHES = 2000
-ONE_LETTER_IS_BROAD = True
-
-
 def count_matches(s: Session, fts_table: str, query: str, *, cap: int | None = None) -> int | None:
     """How many rows (tombstones included) match `query`, up to `cap`; None where counting would cost more than
     the search itself.
@@ -98,7 +93,7 @@ def count_matches(s: Session, fts_table: str, query: str, *, cap: int | None = N
     phrases = fts_phrases(query)
     if not phrases:
         return 0
-    if ONE_LETTER_IS_BROAD and all(len(p[-1]) == 1 for p in phrases):
+    if all(len(p[-1]) == 1 for p in phrases):
         return None
     _check_table(fts_table)
     expr = match_expression(query)
@@ -107,12 +102,6 @@ def count_matches(s: Session, fts_table: str, query: str, *, cap: int | None = N
         sql += f" LIMIT {int(cap)}"
     n = s.execute(text(f"SELECT count(*) FROM ({sql})").bindparams(q=expr)).scalar()
     return int(n or 0)
-
-
-def is_broad(s: Session, fts_table: str, query: str) -> bool:
-    """Whether so many records match `query` that the sort index should drive the page (see listing.page)."""
-    n = count_matches(s, fts_table, query, cap=BROAD_MATCHES + 1)
-    return n is None or n > BROAD_MATCHES
 
 
 def _check_table(fts_table: str) -> None:
