@@ -214,6 +214,11 @@ class PersonRecord:
     tags: tuple[str, ...] = ()
     custom: tuple[tuple[str, str], ...] = ()
     cards: tuple[BusinessCardRecord, ...] = ()
+    urls: tuple[str, ...] = ()
+    # vCard interchange (DESIGN §8): the UID this person has in other address books (identity, not content), and
+    # the properties crmdesk has no field for, each one unfolded content line as read, written back on export.
+    vcard_uid: str = ""
+    vcard_extra: tuple[str, ...] = ()
     stamp: Stamp = field(default=Stamp(), compare=False)
 
     @property

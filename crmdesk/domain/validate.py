@@ -302,7 +302,8 @@ def normalize_person(p: PersonRecord, *, region: str = "DE") -> PersonRecord:
     through `normalize_text` (a street keeps its line breaks); notes through `normalize_notes`; e-mails and phones
     normalised where they parse and otherwise only `normalize_text`-ed, so validation can report them; tags through
     `normalize_tags`; cards through `favourites.fix_cards` (one favourite, first). Custom fields are kept verbatim
-    (they carry vCard ``X-`` properties, DESIGN §8). Id, photo, birthday and stamp are unchanged. Idempotent.
+    and so are vCard extra lines (DESIGN §8); URLs are trimmed and de-duplicated. Id, photo, birthday and stamp
+    are unchanged. Idempotent.
 
     Args:
         p: The person.
@@ -324,6 +325,8 @@ def normalize_person(p: PersonRecord, *, region: str = "DE") -> PersonRecord:
         notes=normalize_notes(p.notes),
         tags=normalize_tags(p.tags),
         cards=favourites.fix_cards([_normalize_card(card, region) for card in p.cards]),
+        urls=tuple(dict.fromkeys(u for u in (normalize_text(u) for u in p.urls) if u)),
+        vcard_uid=p.vcard_uid.strip(),
     )
 
 

@@ -60,6 +60,9 @@ def _record(p: Person, cards: tuple[BusinessCardRecord, ...], tags: tuple[str, .
         tags=tags,
         custom=tuple((str(k), str(v)) for k, v in json.loads(p.custom or "[]")),
         cards=cards,
+        urls=tuple(str(u) for u in json.loads(p.urls or "[]")),
+        vcard_uid=p.vcard_uid or "",
+        vcard_extra=tuple(str(x) for x in json.loads(p.vcard_extra or "[]")),
         stamp=Stamp(created_at=p.created_at, updated_at=p.updated_at, change_seq=p.change_seq, deleted_at=p.deleted_at),
     )
 
@@ -273,6 +276,9 @@ def _person_row(rec: PersonRecord, *, seq: int, now: Any, created: Any, region: 
         "birth_day": b.day if b else None,
         "photo": rec.photo,
         "custom": json.dumps([list(kv) for kv in rec.custom], ensure_ascii=False),
+        "urls": json.dumps(list(rec.urls), ensure_ascii=False),
+        "vcard_uid": rec.vcard_uid,
+        "vcard_extra": json.dumps(list(rec.vcard_extra), ensure_ascii=False),
         "updated_at": now,
         "change_seq": seq,
         **_summary(rec, region=region),

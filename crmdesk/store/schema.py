@@ -96,6 +96,9 @@ class Person(Tracked, Base):
     lifecycle: Mapped[str] = mapped_column(String, default="")
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     custom: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of [key, value]
+    urls: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of str
+    vcard_uid: Mapped[str] = mapped_column(String, default="", index=True)
+    vcard_extra: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of unfolded content lines
     # summary, from the favourite card and the tags
     display_name: Mapped[str] = mapped_column(String, default="")
     company_name: Mapped[str] = mapped_column(String, default="")
@@ -172,7 +175,10 @@ _ONE_OWNER = "(card_id IS NULL) <> (company_id IS NULL)"
 
 class EmailAddress(_ContactItem, Base):
     __tablename__ = "email_address"
-    __table_args__ = (CheckConstraint(_ONE_OWNER, name="ck_email_address_one_owner"),)
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="ck_email_address_one_owner"),
+        Index("ix_email_address_address", "address"),  # imports find people by e-mail
+    )
     address: Mapped[str] = mapped_column(String)
 
 

@@ -65,7 +65,7 @@ def test_person_canonical_form() -> None:
     c = canonical(ilse())
     assert set(c) == {
         "salutation", "title", "first_name", "middle_name", "last_name", "suffix", "gender", "birthday",
-        "notes", "lifecycle", "photo", "tags", "custom", "cards",
+        "notes", "lifecycle", "photo", "tags", "custom", "cards", "urls", "vcard_extra",
     }  # fmt: skip
     assert "id" not in c and "stamp" not in c
     assert c["birthday"] == "--03-14"
