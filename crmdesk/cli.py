@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crmdesk import __version__, paths
+from crmdesk import __version__, cli_exchange, paths
 from crmdesk import log as logsetup
 from crmdesk.cli_output import (
     Record,
@@ -294,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  crmdesk people add --first-name Ines --last-name Brandt --email ines@brandt-mb.de --company 'Brandt GmbH'\n"
         "  crmdesk people list --search brandt --json\n"
         "  crmdesk touchpoints add --type call --subject 'Follow-up' --person ID\n"
+        "  crmdesk import contacts.vcf --dry-run\n"
+        "  crmdesk export --search brandt -o brandt.vcf\n"
         "  crmdesk demo-data --people 1000\n\n"
         f"{BUSY_TIMEOUT_ENV}=MS sets how long to wait for a database that another program holds (default 5000).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -334,6 +336,23 @@ def build_parser() -> argparse.ArgumentParser:
         show.add_argument("--json", action="store_true", help="print the full record as JSON")
         delete = _sub(group, "delete", help_text=f"delete {kind.many} by id", handler=_delete, kind=kind)
         delete.add_argument("ids", nargs="+", metavar="ID")
+
+    imp = _sub(
+        commands,
+        "import",
+        help_text="import people from vCard or CSV files (a card already stored is updated, never doubled)",
+        handler=cli_exchange.run_import,
+        kind=None,
+    )
+    cli_exchange.add_arguments_import(imp)
+    exp = _sub(
+        commands,
+        "export",
+        help_text="export people as vCards (3.0 or 4.0) or CSV",
+        handler=cli_exchange.run_export,
+        kind=None,
+    )
+    cli_exchange.add_arguments_export(exp)
 
     dd = _sub(
         commands, "demo-data", help_text="fill the store with realistic sample data", handler=_demo_data, kind=None

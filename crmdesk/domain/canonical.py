@@ -156,8 +156,9 @@ def _touchpoint(t: TouchpointRecord) -> Canonical:
 def canonical(rec: Record) -> dict[str, object]:
     """The content of a record as a JSON-serialisable dict, keyed by the record's field names.
 
-    Left out: the record id, business card ids, a person's vCard UID and the stamp. Kept in order: cards and the e-mails, phones and
-    addresses of cards and companies (order means something: favourite first). Sets are sorted: tags (case-folded,
+    Left out: the record id, business card ids, a person's vCard UID and the stamp. Kept in order: cards and the
+    e-mails, phones and addresses of cards and companies (order means something: favourite first), a person's URLs
+    and extra vCard lines. Sets are sorted: tags (case-folded,
     de-duplicated), custom fields (as ``[key, value]`` pairs), a touchpoint's person ids. Photos and logos become the
     SHA-256 hex digest of their bytes, a birthday its `Birthday.iso()` form, datetimes UTC ISO 8601 to the second
     (naive ones are taken as UTC), enums their value, an amount that is a number its shortest decimal spelling.

@@ -29,6 +29,7 @@ class CardResult:
     company: CompanyRecord | None = None
     error: str = ""
     warnings: tuple[str, ...] = ()
+    name: str = ""  # of a rejected card, where it could be read (FN, N or ORG), for the report
 
     @property
     def rejected(self) -> bool:

@@ -79,6 +79,29 @@ def find_by_name(s: Session, name: str) -> str | None:
     return s.scalars(stmt.limit(1)).first()
 
 
+def ids_by_names(s: Session, names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """For each of `names` that a live company has (case-insensitive): name → (id, the company's own spelling).
+
+    One query per 500 names (imports resolve a whole batch of business cards at once); the oldest company wins.
+    """
+    by_key: dict[str, list[str]] = {}
+    for name in names:
+        by_key.setdefault(common.fold(normalize.normalize_name(name)), []).append(name)
+    out: dict[str, tuple[str, str]] = {}
+    keys = sorted(by_key)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        stmt = (
+            select(Company.id, Company.name, Company.k_name)
+            .where(Company.k_name.in_(chunk), Company.deleted_at.is_(None))
+            .order_by(Company.num.desc())  # the oldest last, so it wins
+        )
+        for cid, cname, key in s.execute(stmt):
+            for name in by_key[key]:
+                out[name] = (cid, cname)
+    return out
+
+
 def ensure_by_name(s: Session, name: str, *, region: str = "DE") -> tuple[str, ChangeSet | None]:
     """Id of the company with this name, creating it when there is none yet."""
     found = find_by_name(s, name)

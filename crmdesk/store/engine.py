@@ -41,6 +41,15 @@ class Store:
             yield s
 
     @contextlib.contextmanager
+    def trial(self) -> Iterator[Session]:
+        """A write transaction that is always rolled back: a preview runs the real code and keeps nothing."""
+        with translate_errors(self.path), self.sessions() as s:
+            try:
+                yield s
+            finally:
+                s.rollback()
+
+    @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         with translate_errors(self.path), self.sessions.begin() as s:

@@ -184,7 +184,10 @@ class EmailAddress(_ContactItem, Base):
 
 class PhoneNumber(_ContactItem, Base):
     __tablename__ = "phone_number"
-    __table_args__ = (CheckConstraint(_ONE_OWNER, name="ck_phone_number_one_owner"),)
+    __table_args__ = (
+        CheckConstraint(_ONE_OWNER, name="ck_phone_number_one_owner"),
+        Index("ix_phone_number_number", "number"),  # imports find people by phone
+    )
     number: Mapped[str] = mapped_column(String)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the store tests: fresh stores copied from one migrated template file, and raw SQL access."""
+"""Fixtures of the unit tests that need a store: fresh stores copied from one migrated template file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""vCard interchange: a person's URLs, vCard UID and verbatim extra properties; e-mail lookup index
+"""vCard interchange: a person's URLs, vCard UID and verbatim extra properties; e-mail and phone lookup indexes
 
 Revision ID: 0002
 Revises: 0001
@@ -22,9 +22,11 @@ def upgrade() -> None:
     op.add_column("person", sa.Column("vcard_extra", sa.Text(), nullable=False, server_default="[]"))
     op.create_index("ix_person_vcard_uid", "person", ["vcard_uid"])
     op.create_index("ix_email_address_address", "email_address", ["address"])
+    op.create_index("ix_phone_number_number", "phone_number", ["number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_phone_number_number", table_name="phone_number")
     op.drop_index("ix_email_address_address", table_name="email_address")
     op.drop_index("ix_person_vcard_uid", table_name="person")
     with op.batch_alter_table("person") as batch:
