@@ -1,4 +1,7 @@
-"""`crmdesk` and `python -m crmdesk`: a subcommand runs the CLI (`cli.main`), none opens the window (`app.main`)."""
+"""`crmdesk` and `python -m crmdesk`: a subcommand runs the CLI (`cli.main`), none opens the window (`app.main`).
+
+`crmdesk contacts.vcf` (a vCard or CSV file that exists) opens the window with that file's import.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from crmdesk import cli
+from crmdesk.app import contact_file
 
 _GLOBAL_WITH_VALUE = frozenset({"--data-dir"})
 _GLOBAL_FLAGS = frozenset({"-v", "--verbose"})
@@ -16,8 +20,9 @@ def wants_cli(argv: Sequence[str]) -> bool:
     """Whether `argv` names a subcommand (or asks for help or the version) rather than the window.
 
     The global options `--data-dir DIR`, `--data-dir=DIR` and `-v`/`--verbose` may come first; the next argument
-    decides: a word is a subcommand (an unknown one gets the CLI's usage error, not a window), `-h`, `--help` and
-    `--version` are answered by the CLI, and any other option (or nothing) opens the window.
+    decides: an existing vCard or CSV file (`crmdesk contacts.vcf`, as the desktop opens a .vcf with crmdesk) opens
+    the window and its import; any other word is a subcommand (an unknown one gets the CLI's usage error, not a
+    window), `-h`, `--help` and `--version` are answered by the CLI, and any other option (or nothing) opens the window.
     """
     i = 0
     while i < len(argv):
@@ -27,7 +32,7 @@ def wants_cli(argv: Sequence[str]) -> bool:
         elif arg.startswith("--data-dir=") or arg in _GLOBAL_FLAGS:
             i += 1
         else:
-            return arg in _CLI_ONLY or not arg.startswith("-")
+            return arg in _CLI_ONLY or (not arg.startswith("-") and contact_file(arg) is None)
     return False
 
 

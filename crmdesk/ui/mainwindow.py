@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
-    QItemSelectionModel,
     QModelIndex,
+    QPoint,
     QSettings,
     QSize,
     Qt,
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -40,14 +40,17 @@ from crmdesk.context import Context
 from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, TouchpointRecord
 from crmdesk.store.listing import ListQuery
 from crmdesk.ui import icons, messages, ops
-from crmdesk.ui.dialogs import confirm
+from crmdesk.ui.dialogs import confirm, files
 from crmdesk.ui.dialogs.company import CompanyDialog
 from crmdesk.ui.dialogs.person import PersonDialog
 from crmdesk.ui.dialogs.touchpoint import TouchpointDialog
+from crmdesk.ui.exchange import Exchange
 from crmdesk.ui.models.table import PagedTableModel
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.undo import EditHistory
 from crmdesk.ui.views.detail import DetailPane
+from crmdesk.ui.views.progress import StatusProgress
+from crmdesk.ui.views.table import RecordTable, sort_order
 from crmdesk.ui.workers import Job, JobRunner
 
 log = logging.getLogger(__name__)
@@ -63,74 +66,6 @@ _NOUNS = {
     Entity.COMPANY: ("company", "companies"),
     Entity.TOUCHPOINT: ("touchpoint", "touchpoints"),
 }
-_DEFAULT_WIDTHS = {
-    Entity.PERSON: (175, 175, 150, 210, 130, 140, 100),
-    Entity.COMPANY: (240, 170, 130, 150, 200, 70),
-    Entity.TOUCHPOINT: (130, 100, 260, 200, 200),
-}
-
-
-class RecordTable(QTableView):
-    """A table over one paged model, styled and behaving alike for every entity."""
-
-    def __init__(self, model: PagedTableModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setModel(model)
-        self.setObjectName(f"table_{model.entity.value}")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.setIconSize(QSize(16, 16))
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.setFrameShape(QTableView.Shape.NoFrame)
-        vh = self.verticalHeader()
-        vh.setVisible(False)
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vh.setDefaultSectionSize(self.fontMetrics().height() + 12)
-        hh = self.horizontalHeader()
-        hh.setHighlightSections(False)
-        hh.setStretchLastSection(True)
-        hh.setSectionsMovable(True)
-        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for i, w in enumerate(_DEFAULT_WIDTHS[model.entity]):
-            hh.resizeSection(i, w)
-        hh.setSortIndicator(model.sort_column(), _order(model.query))
-        hh.setSortIndicatorShown(True)
-        self.setSortingEnabled(True)  # after the indicator: enabling sorts by it, which is the model's own order
-
-    def paged_model(self) -> PagedTableModel:
-        model = self.model()
-        assert isinstance(model, PagedTableModel)
-        return model
-
-    def selected_ids(self) -> list[str]:
-        model = self.paged_model()
-        rows = sorted({i.row() for i in self.selectionModel().selectedRows()})
-        return [i for i in (model.id_at(r) for r in rows) if i is not None]
-
-    def current_id(self) -> str | None:
-        index = self.currentIndex()
-        return self.paged_model().id_at(index.row()) if index.isValid() else None
-
-    def select_id(self, record_id: str) -> bool:
-        row = self.paged_model().row_of(record_id)
-        if row is None:
-            return False
-        index = self.model().index(row, 0)
-        self.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
-        )
-        self.scrollTo(index)
-        return True
-
-
-def _order(q: ListQuery) -> Qt.SortOrder:
-    return Qt.SortOrder.DescendingOrder if q.descending else Qt.SortOrder.AscendingOrder
 
 
 class MainWindow(QMainWindow):
@@ -149,6 +84,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(760, 480)
         self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)  # vCard and CSV files dropped on the window are imported
 
         self.history = EditHistory(ctx, runner, hub, self)
         self.history.failed.connect(self._on_history_failed)
@@ -162,9 +98,11 @@ class MainWindow(QMainWindow):
             model.count_known.connect(self._on_model_count_known)
             model.query_applied.connect(self._on_model_query_applied)
             model.load_failed.connect(self._on_model_load_failed)
+            model.drag_refused.connect(self._on_model_drag_refused)
             table = RecordTable(model)
             table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
             table.doubleClicked.connect(self._on_table_double_clicked)
+            table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
             self.models[entity] = model
             self.tables[entity] = table
             self._table_stack.addWidget(table)
@@ -186,6 +124,7 @@ class MainWindow(QMainWindow):
         self.detail.navigate_requested.connect(self._on_detail_navigate_requested)
         self.detail.edit_requested.connect(self._on_detail_edit_requested)
         self.detail.add_touchpoint_requested.connect(self._on_detail_add_touchpoint_requested)
+        self.detail.export_card_requested.connect(self._on_detail_export_card_requested)
         self.detail.setMinimumWidth(300)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -205,11 +144,16 @@ class MainWindow(QMainWindow):
         self._debounce.setInterval(ctx.settings.search_debounce_ms)
         self._debounce.timeout.connect(self._on_debounce_timeout)
 
+        self.export_progress = StatusProgress()
+        self.exchange = Exchange(
+            self, ctx, runner=runner, hub=hub, history=self.history, progress=self.export_progress, parent=self
+        )
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
         self._count_label = QLabel()
         self._count_label.setObjectName("countLabel")
+        self.statusBar().addPermanentWidget(self.export_progress)
         self.statusBar().addPermanentWidget(self._count_label)
         bridge.status.connect(self._on_bridge_status)
         bridge.flush()
@@ -313,6 +257,23 @@ class MainWindow(QMainWindow):
             a.setIcon(icons.icon(icon_name))
             a.setData(entity.value)
             self.act_views.append(a)
+        self.act_import = self._action(
+            "&Import…", self._on_import_triggered, shortcut=QKeySequence("Ctrl+I"), icon="import",
+            tip="Import people from vCard (.vcf) or CSV files (Ctrl+I)",
+        )  # fmt: skip
+        self.act_export = self._action(
+            "&Export…", self._on_export_triggered, shortcut=QKeySequence("Ctrl+E"), icon="export",
+            tip="Export people as vCards or CSV (Ctrl+E)",
+        )  # fmt: skip
+        self.act_export_card = self._action(
+            "Export &Business Card…", self._on_export_card_triggered, icon="business-card",
+            tip="Save the current person's favourite business card as a .vcf file",
+        )  # fmt: skip
+        self.act_export_selected = self._action(
+            "Export &Selected…", self._on_export_selected_triggered, icon="export",
+            tip="Export the selected people as vCards or CSV",
+        )  # fmt: skip
+        self.removeAction(self.act_export_selected)  # the table's context menu only
         self.act_quit = self._action("&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit)
         self.act_about = self._action("&About crmdesk", self._on_about_triggered, icon="info")
 
@@ -320,6 +281,9 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         for a in (self.act_new_person, self.act_new_company, self.act_new_touchpoint):
+            file_menu.addAction(a)
+        file_menu.addSeparator()
+        for a in (self.act_import, self.act_export, self.act_export_card):
             file_menu.addAction(a)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
@@ -353,6 +317,9 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_redo)
         tb.addSeparator()
         tb.addAction(self.act_refresh)
+        tb.addSeparator()
+        tb.addAction(self.act_import)
+        tb.addAction(self.act_export)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self._toolbar = tb
 
@@ -456,7 +423,7 @@ class MainWindow(QMainWindow):
         if query.entity is not self._entity:
             return
         table = self.tables[query.entity]
-        table.horizontalHeader().setSortIndicator(self.models[query.entity].sort_column(), _order(query))
+        table.horizontalHeader().setSortIndicator(self.models[query.entity].sort_column(), sort_order(query))
         pending = self._pending_select.get(query.entity)
         if pending is not None and table.select_id(pending):
             del self._pending_select[query.entity]
@@ -501,6 +468,7 @@ class MainWindow(QMainWindow):
         has = self.table().current_id() is not None
         self.act_open.setEnabled(has)
         self.act_delete.setEnabled(has)
+        self.act_export_card.setEnabled(has and self._entity is Entity.PERSON)
 
     @Slot(object, str)
     def _on_detail_navigate_requested(self, entity: Entity, record_id: str) -> None:
@@ -654,6 +622,103 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_job_failed(self, exc: BaseException) -> None:
         messages.show_error(self, exc)
+
+    # ---- import and export (ui/exchange.py) ---------------------------------------------------------------
+
+    def import_files(self, paths: Sequence[Path]) -> None:
+        """Open the import dialog for these vCard/CSV files (a drop, or `crmdesk contacts.vcf`)."""
+        self.exchange.import_files(paths)
+
+    @Slot()
+    def _on_import_triggered(self) -> None:
+        self.exchange.choose_and_import()
+
+    @Slot()
+    def _on_export_triggered(self) -> None:
+        self.exchange.export_people()
+
+    @Slot()
+    def _on_export_selected_triggered(self) -> None:
+        self.exchange.export_people(prefer_selected=True)
+
+    @Slot()
+    def _on_export_card_triggered(self) -> None:
+        person_id = self.tables[Entity.PERSON].current_id() if self._entity is Entity.PERSON else None
+        if person_id is not None:
+            self.exchange.export_business_card(person_id)
+
+    @Slot(str)
+    def _on_detail_export_card_requested(self, person_id: str) -> None:
+        self.exchange.export_business_card(person_id)
+
+    @Slot(int)
+    def _on_model_drag_refused(self, n: int) -> None:
+        self.statusBar().showMessage(f"{n:,} people are too many to drag: use File ▸ Export… (Ctrl+E).", 6000)
+
+    @Slot(QPoint)
+    def _on_table_context_menu_requested(self, pos: QPoint) -> None:
+        table = self.table()
+        if self.sender() is not table or not table.indexAt(pos).isValid():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.act_open)
+        menu.addAction(self.act_delete)
+        if self._entity is Entity.PERSON:
+            menu.addSeparator()
+            menu.addAction(self.act_export_card)
+            menu.addAction(self.act_export_selected)
+        menu.popup(table.viewport().mapToGlobal(pos))
+        menu.aboutToHide.connect(menu.deleteLater)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self._accept_files(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self._accept_files(event)
+
+    def _accept_files(self, event: QDropEvent) -> bool:
+        """Take a drag of local vCard/CSV files from another program (people dragged out of this window are not
+        dropped back in); shows the copy cursor."""
+        mime = event.mimeData()
+        if event.source() is None and mime is not None and mime.hasUrls() and files.contact_files(mime.urls()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            return True
+        event.ignore()
+        return False
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self._accept_files(event):
+            mime = event.mimeData()
+            self.import_files(files.contact_files(mime.urls()))
+
+    # ---- the host of `exchange` ------------------------------------------------------------------------------
+
+    def dialog_parent(self) -> QWidget:
+        return self
+
+    def selected_people(self) -> list[tuple[str, str]]:
+        """(id, name) of the selected people, in table order."""
+        table = self.tables[Entity.PERSON]
+        model = table.paged_model()
+        rows = sorted({i.row() for i in table.selectionModel().selectedRows()})
+        out = []
+        for row in rows:
+            person_id = model.id_at(row)
+            if person_id is not None:
+                out.append((person_id, str(model.data(model.index(row, 0)) or "")))
+        return out
+
+    def people_query(self) -> ListQuery:
+        return self.models[Entity.PERSON].query
+
+    def show_status(self, text: str, ms: int) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def reload_tables(self) -> None:
+        for entity in self._loaded:
+            self.models[entity].reload()
+        self.detail.reload()
 
     # ---- misc --------------------------------------------------------------------------------------------
 

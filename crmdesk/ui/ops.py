@@ -7,13 +7,15 @@ what the view shows. Callers connect the job's signals to @Slot methods and hand
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from crmdesk.context import Context
-from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.changes import ChangeSet, Kind
 from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, TouchpointRecord
+from crmdesk.exchange import exporter, importer
 from crmdesk.store import common, companies, details, people, touchpoints
 from crmdesk.store import listing as listing_store
 from crmdesk.tasks import CancelToken, Progress
@@ -124,6 +126,98 @@ def company_names(ctx: Context, prefix: str = "", *, limit: int = 50) -> Job:
             return prefix, companies.names(s, prefix, limit=limit)
 
     return Job(work, name="company names")
+
+
+# ---- interchange (issue 3 item 4) ---------------------------------------------------------------------------
+
+
+def merge_changes(changes: Iterable[ChangeSet]) -> tuple[ChangeSet, ...]:
+    """One ChangeSet per entity and kind, in the order they first appear.
+
+    An import reports one ChangeSet per batch and one per updated record; the views need to hear of each kind of
+    change once (a model reloads once for 3,000 created people instead of 3,000 times).
+    """
+    merged: dict[tuple[Entity, Kind], tuple[set[str], set[Entity]]] = {}
+    for change in changes:
+        ids, related = merged.setdefault((change.entity, change.kind), (set(), set()))
+        ids.update(change.ids)
+        related.update(change.related)
+    return tuple(ChangeSet.of(entity, kind, ids, related=related) for (entity, kind), (ids, related) in merged.items())
+
+
+def import_files(ctx: Context, files: Sequence[Path], *, dry_run: bool) -> Job:
+    """Import (or preview, with `dry_run`) vCard and CSV files; the job returns the `importer.ImportReport`.
+
+    Runs on the writer pool either way: the preview is the real import in a transaction that is rolled back.
+    """
+    files = list(files)
+
+    def work(progress: Progress, cancel: CancelToken) -> importer.ImportReport:
+        return importer.run_import(
+            ctx.store, files, region=ctx.region, dry_run=dry_run, progress=progress, cancel=cancel
+        )
+
+    return Job(work, name="import preview" if dry_run else "import")
+
+
+def undo_import(ctx: Context, undo: importer.ImportUndo) -> Job:
+    """Take a whole import back (Ctrl+Z after an import)."""
+
+    def work(progress: Progress, cancel: CancelToken) -> Written:
+        with ctx.store.write() as s:
+            changes = importer.undo_import(s, undo, region=ctx.region)
+        return Written(None, merge_changes(changes))
+
+    return Job(work, name="undo import")
+
+
+def redo_import(ctx: Context, undo: importer.ImportUndo) -> Job:
+    """Do an undone import again."""
+
+    def work(progress: Progress, cancel: CancelToken) -> Written:
+        with ctx.store.write() as s:
+            changes = importer.redo_import(s, undo, region=ctx.region)
+        return Written(None, merge_changes(changes))
+
+    return Job(work, name="redo import")
+
+
+def count_people(ctx: Context, selections: Sequence[exporter.Selection]) -> Job:
+    """How many people each selection names (the export dialog's choices); returns a list of ints."""
+    selections = list(selections)
+
+    def work(progress: Progress, cancel: CancelToken) -> list[int]:
+        counts = []
+        for selection in selections:
+            cancel.check()
+            counts.append(exporter.count(ctx.store, selection))
+        return counts
+
+    return Job(work, name="count people")
+
+
+def export_people(
+    ctx: Context, selection: exporter.Selection, target: Path, *, fmt: exporter.Format, split: bool
+) -> Job:
+    """Write people to a file (or one file per person into a folder); returns the `exporter.ExportReport`.
+
+    A read job: it reads the store and writes only the user's file.
+    """
+
+    def work(progress: Progress, cancel: CancelToken) -> exporter.ExportReport:
+        return exporter.run_export(ctx.store, selection, target, fmt=fmt, split=split, progress=progress, cancel=cancel)
+
+    return Job(work, name="export")
+
+
+def export_business_card(person: PersonRecord, target: Path) -> Job:
+    """Write a person's favourite business card as one vCard; returns (the person's name, the file)."""
+
+    def work(progress: Progress, cancel: CancelToken) -> tuple[str, Path]:
+        exporter.export_business_card(person, target)
+        return person.display_name, target
+
+    return Job(work, name="export business card")
 
 
 def _module(entity: Entity) -> Any:

@@ -101,6 +101,53 @@ QStatusBar {
 QStatusBar QLabel#countLabel {
     padding: 0 10px;
 }
+QToolButton#outcomeChip {
+    padding: 3px 10px;
+    border: 1px solid #d5dbe3;
+    border-radius: 12px;
+    background: #ffffff;
+    color: #374151;
+}
+QToolButton#outcomeChip:hover {
+    background: #f1f4f8;
+}
+QToolButton#outcomeChip:checked {
+    background: #dbe6fb;
+    border-color: #9db8ee;
+    color: #123b8c;
+}
+QToolButton#outcomeChip[outcome="rejected"] {
+    color: #b42318;
+}
+QToolButton#outcomeChip[outcome="rejected"]:checked {
+    background: #fdecea;
+    border-color: #f0a9a2;
+}
+QTableView#importTable {
+    border: 1px solid #dde3ea;
+    border-radius: 4px;
+}
+QLabel#companiesLabel, QLabel#formatHint, QLabel#importEmpty {
+    color: #6b7280;
+}
+QProgressBar#importProgress {
+    border: none;
+    border-radius: 4px;
+    background: #e5e9ef;
+}
+QProgressBar#importProgress::chunk {
+    border-radius: 4px;
+    background: #2f6fde;
+}
+QWidget#statusProgress QProgressBar {
+    border: none;
+    border-radius: 5px;
+    background: #e5e9ef;
+}
+QWidget#statusProgress QProgressBar::chunk {
+    border-radius: 5px;
+    background: #2f6fde;
+}
 QSplitter::handle {
     background: #e5e9ef;
 }

@@ -1,4 +1,4 @@
-"""Undo and redo of creates, edits and deletes: QUndoCommands whose redo()/undo() submit ops jobs (DESIGN §5).
+"""Undo and redo of creates, edits, deletes and imports: QUndoCommands whose redo()/undo() submit ops jobs (DESIGN §5).
 
 A command never writes on the GUI thread: redo() and undo() hand an `ops` job to the runner's writer pool, which
 runs writes one at a time in the order they were submitted, so a quick Ctrl+Z after a save undoes the save. The
@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
 from crmdesk.context import Context
 from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, TouchpointRecord
 from crmdesk.errors import Cancelled
+from crmdesk.exchange.importer import ImportReport, ImportUndo, Outcome
 from crmdesk.ui import ops
 from crmdesk.ui.icons import icon
 from crmdesk.ui.notices import ChangeHub
@@ -25,7 +26,7 @@ from crmdesk.ui.workers import Job, JobRunner, JobSignals
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EditHistory", "record_label"]
+__all__ = ["EditHistory", "import_label", "record_label"]
 
 Record = PersonRecord | CompanyRecord | TouchpointRecord
 
@@ -117,6 +118,39 @@ class _DeleteCommand(_Command):
         self._submit(ops.restore(self._history.ctx, self._entity, self._ids), "restore")
 
 
+def import_label(report: ImportReport) -> str:
+    """How the undo stack names an import: "Import 12 people", "Import 1 person", "Import 2 companies".
+
+    People created or updated count; an import that changed only companies names those.
+    """
+    changed = (Outcome.CREATED, Outcome.UPDATED)
+    touched = {line.record_id for line in report.lines if line.outcome in changed and line.entity is Entity.PERSON}
+    n = len(touched)
+    if n == 0:
+        companies = len(set(report.undo.created_companies)) + len({c.id for c in report.undo.companies_before})
+        if companies:
+            return f"Import {companies} {'company' if companies == 1 else 'companies'}"
+    return f"Import {n} {'person' if n == 1 else 'people'}"
+
+
+class _ImportCommand(_Command):
+    """A finished import as one step: undo takes it all back, redo does it again (both in writer jobs)."""
+
+    def __init__(self, history: EditHistory, report: ImportReport) -> None:
+        super().__init__(history, import_label(report))
+        self._undo: ImportUndo = report.undo
+        self._done = True  # the import job itself did the first redo
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._submit(ops.redo_import(self._history.ctx, self._undo), "redo import")
+
+    def undo(self) -> None:
+        self._submit(ops.undo_import(self._history.ctx, self._undo), "undo import")
+
+
 class EditHistory(QObject):
     """The undo stack of record edits, and the bridge from write jobs to the ChangeHub.
 
@@ -144,7 +178,7 @@ class EditHistory(QObject):
         self.stack = QUndoStack(self)
         self._pending: dict[JobSignals, tuple[_Command, str]] = {}
 
-    # ---- the three edits ------------------------------------------------------------------------------------
+    # ---- the edits ------------------------------------------------------------------------------------------
 
     def create(self, record: Record) -> None:
         """Store a new record ("Add Ines Brandt")."""
@@ -166,6 +200,12 @@ class EditHistory(QObject):
         """Delete (tombstone) records of one kind ("Delete Ines Brandt", "Delete 3 people")."""
         if records:
             self.stack.push(_DeleteCommand(self, entity, list(records)))
+
+    def imported(self, report: ImportReport) -> None:
+        """Put a finished import on the stack as one step ("Import 12 people"); its changes are already published
+        by whoever ran it. An import that changed nothing adds no step."""
+        if not report.dry_run and not report.undo.is_empty():
+            self.stack.push(_ImportCommand(self, report))
 
     # ---- state ----------------------------------------------------------------------------------------------
 

@@ -14,10 +14,12 @@ import datetime as dt
 import enum
 import functools
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -34,7 +36,7 @@ from crmdesk.errors import Cancelled, CrmdeskError
 from crmdesk.store import listing
 from crmdesk.store.listing import COLUMNS, ListQuery, Row
 from crmdesk.tasks import CancelToken
-from crmdesk.ui import icons, labels
+from crmdesk.ui import drag, icons, labels
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.workers import Job, JobRunner
 
@@ -81,6 +83,7 @@ class PagedTableModel(QAbstractTableModel):
     query_applied = Signal(object)  # ListQuery, once its first page is shown
     count_known = Signal(object, int)  # ListQuery, number of matching records
     load_failed = Signal(object)  # exception
+    drag_refused = Signal(int)  # more people were dragged than one drag carries (drag.MAX_DRAG)
 
     def __init__(
         self, ctx: Context, entity: Entity, *, hub: ChangeHub, runner: JobRunner, parent: QObject | None = None
@@ -90,6 +93,9 @@ class PagedTableModel(QAbstractTableModel):
         self._runner = runner
         self._columns = COLUMNS[entity]
         self._align = [self._alignment(c) for c in range(len(self._columns))]
+        self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if entity is Entity.PERSON:  # people drag out as vCards (drag.py)
+            self._flags |= Qt.ItemFlag.ItemIsDragEnabled
         # `_shown` is the query the loaded rows belong to; `_wanted` the latest one asked for. They differ
         # while a new sort or search loads: meanwhile the rows keep the shown query's order, so paging,
         # lookups and change notices keep using it, and none of them mixes the two orders.
@@ -150,7 +156,26 @@ class PagedTableModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return self._flags
+
+    def mimeTypes(self) -> list[str]:
+        return list(drag.MIME_TYPES) if self.entity is Entity.PERSON else []
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData | None:  # type: ignore[override]  # None: no drag
+        """The dragged people as vCard data and a temporary .vcf file (read by id: at most `drag.MAX_DRAG`)."""
+        if self.entity is not Entity.PERSON:
+            return None
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        ids = [r for r in (self.id_at(row) for row in rows) if r is not None]
+        if not ids:
+            return None
+        if len(ids) > drag.MAX_DRAG:
+            self.drag_refused.emit(len(ids))
+            return None
+        return drag.person_mime_data(self._ctx, ids)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
 
     def canFetchMore(self, parent: _Index) -> bool:
         return not parent.isValid() and not self._exhausted and self._wanted == self._shown

@@ -37,6 +37,7 @@ class DetailPane(QWidget):
     navigate_requested = Signal(object, str)  # Entity, id
     edit_requested = Signal(object, str)
     add_touchpoint_requested = Signal(object, str)
+    export_card_requested = Signal(str)  # person id
 
     def __init__(self, ctx: Context, *, runner: JobRunner, hub: ChangeHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,9 +59,14 @@ class DetailPane(QWidget):
         self._edit.clicked.connect(self._on_edit_clicked)
         self._add_tp = self._button("touchpoints", "Log touchpoint", "Add a call, e-mail, meeting or note")
         self._add_tp.clicked.connect(self._on_add_tp_clicked)
+        self.card_button = self._button(
+            "business-card", "Business card", "Export business card… (the favourite card as a .vcf file)"
+        )
+        self.card_button.clicked.connect(self._on_card_clicked)
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 8, 12, 0)
         bar.addStretch(1)
+        bar.addWidget(self.card_button)
         bar.addWidget(self._add_tp)
         bar.addWidget(self._edit)
         content = QWidget()
@@ -150,6 +156,7 @@ class DetailPane(QWidget):
         self._browser.setHtml(text)
         self._browser.verticalScrollBar().setValue(scroll)
         self._add_tp.setVisible(key[0] is not Entity.TOUCHPOINT)
+        self.card_button.setVisible(key[0] is Entity.PERSON)
         self._stack.setCurrentIndex(1)
 
     @Slot(object)
@@ -182,6 +189,11 @@ class DetailPane(QWidget):
     def _on_edit_clicked(self) -> None:
         if self._shown is not None:
             self.edit_requested.emit(*self._shown)
+
+    @Slot()
+    def _on_card_clicked(self) -> None:
+        if self._shown is not None and self._shown[0] is Entity.PERSON:
+            self.export_card_requested.emit(self._shown[1])
 
     @Slot()
     def _on_add_tp_clicked(self) -> None:

@@ -1,0 +1,86 @@
+"""The table of one entity in the main window: a view over a paged model, styled and behaving alike for all."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from crmdesk.domain.records import Entity
+from crmdesk.store.listing import ListQuery
+from crmdesk.ui.models.table import PagedTableModel
+
+__all__ = ["RecordTable", "sort_order"]
+
+_DEFAULT_WIDTHS = {
+    Entity.PERSON: (175, 175, 150, 210, 130, 140, 100),
+    Entity.COMPANY: (240, 170, 130, 150, 200, 70),
+    Entity.TOUCHPOINT: (130, 100, 260, 200, 200),
+}
+
+
+class RecordTable(QTableView):
+    """A table over one paged model, styled and behaving alike for every entity."""
+
+    def __init__(self, model: PagedTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setObjectName(f"table_{model.entity.value}")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setIconSize(QSize(16, 16))
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setFrameShape(QTableView.Shape.NoFrame)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        if model.entity is Entity.PERSON:  # people drag out as vCards (models/table.py mimeData)
+            self.setDragEnabled(True)
+            self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+            self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        vh = self.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 12)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setStretchLastSection(True)
+        hh.setSectionsMovable(True)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for i, w in enumerate(_DEFAULT_WIDTHS[model.entity]):
+            hh.resizeSection(i, w)
+        hh.setSortIndicator(model.sort_column(), sort_order(model.query))
+        hh.setSortIndicatorShown(True)
+        self.setSortingEnabled(True)  # after the indicator: enabling sorts by it, which is the model's own order
+
+    def paged_model(self) -> PagedTableModel:
+        model = self.model()
+        assert isinstance(model, PagedTableModel)
+        return model
+
+    def selected_ids(self) -> list[str]:
+        model = self.paged_model()
+        rows = sorted({i.row() for i in self.selectionModel().selectedRows()})
+        return [i for i in (model.id_at(r) for r in rows) if i is not None]
+
+    def current_id(self) -> str | None:
+        index = self.currentIndex()
+        return self.paged_model().id_at(index.row()) if index.isValid() else None
+
+    def select_id(self, record_id: str) -> bool:
+        row = self.paged_model().row_of(record_id)
+        if row is None:
+            return False
+        index = self.model().index(row, 0)
+        self.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.scrollTo(index)
+        return True
+
+
+def sort_order(q: ListQuery) -> Qt.SortOrder:
+    return Qt.SortOrder.DescendingOrder if q.descending else Qt.SortOrder.AscendingOrder
