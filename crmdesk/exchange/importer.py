@@ -343,17 +343,17 @@ def _import_people(s: Session, run: _Run, file_name: str, cards: list[tuple[Card
     report, region = run.report, run.region
     matches = _match_people(s, [p for _, p in cards])
     stored = {p.id: p for p in people.get_many(s, sorted(set(matches.values())))}
-    new: dict[str, tuple[CardResult, PersonRecord]] = {}  # people this batch creates, by id
+    new = _NewPeople()  # people this batch creates
     for i, (card, incoming) in enumerate(cards):
-        target_id = matches.get(i) or _match_new(new, incoming)
+        target_id = matches.get(i) or new.match(incoming)
         try:
             if target_id is None:  # the codecs return people that passed validate.check_person: not twice
-                new[incoming.id] = (card, incoming)
+                new.add(card, incoming)
                 continue
-            if target_id in new:  # a second card for someone this batch creates: one person, updated
-                first_card, first = new[target_id]
-                new[target_id] = (first_card, validate.check_person(merge_person(first, incoming), region=region))
-                report.lines.append(_line(file_name, card, Outcome.UPDATED, new[target_id][1]))
+            if target_id in new.items:  # a second card for someone this batch creates: one person, updated
+                merged = validate.check_person(merge_person(new.items[target_id][1], incoming), region=region)
+                new.replace(merged)
+                report.lines.append(_line(file_name, card, Outcome.UPDATED, merged))
                 continue
             before = stored[target_id]
             merged = validate.check_person(merge_person(before, incoming), region=region)
@@ -368,12 +368,12 @@ def _import_people(s: Session, run: _Run, file_name: str, cards: list[tuple[Card
             report.lines.append(_line(file_name, card, Outcome.UPDATED, after))
         except ValidationError as e:
             report.lines.append(_rejected(file_name, card, incoming, e))
-    if not new:
+    if not new.items:
         return
-    linked = _link_companies(s, run, [rec for _, rec in new.values()])
+    linked = _link_companies(s, run, [rec for _, rec in new.items.values()])
     report.changes.append(people.bulk_insert(s, linked, region=region, checked=True))
     report.undo.created_people.extend(r.id for r in linked)
-    for (card, _), rec in zip(new.values(), linked, strict=True):
+    for (card, _), rec in zip(new.items.values(), linked, strict=True):
         report.lines.append(_line(file_name, card, Outcome.CREATED, rec))
 
 
@@ -465,19 +465,37 @@ def _match_people(s: Session, incoming: Sequence[PersonRecord]) -> dict[int, str
     return found
 
 
-def _match_new(created: dict[str, tuple[CardResult, PersonRecord]], incoming: PersonRecord) -> str | None:
-    """A person this batch is creating that `incoming` is (same UID, or same name and an e-mail or phone)."""
-    key, emails, phones = _name_key(incoming), _emails(incoming), _phones(incoming)
-    for pid, (_, rec) in created.items():
-        if incoming.vcard_uid and rec.vcard_uid == incoming.vcard_uid:
-            return pid
-        if (
-            _name_key(rec) == key
-            and ((emails and emails & _emails(rec)) or (phones and phones & _phones(rec)))
-            and _same_uid_or_none(incoming.vcard_uid, rec.vcard_uid)
-        ):
-            return pid
-    return None
+class _NewPeople:
+    """The people a batch is creating, found again by UID or by name and e-mail or phone (no pairwise scan)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[CardResult, PersonRecord]] = {}
+        self._keys: dict[tuple[str, ...], list[str]] = {}
+
+    def _keys_of(self, p: PersonRecord) -> list[tuple[str, ...]]:
+        first, last = _name_key(p)
+        keys: list[tuple[str, ...]] = [("e", first, last, a) for a in _emails(p)]
+        return keys + [("p", first, last, n) for n in _phones(p)]
+
+    def add(self, card: CardResult, rec: PersonRecord) -> None:
+        self.items[rec.id] = (card, rec)
+        if rec.vcard_uid:
+            self._keys.setdefault(("u", rec.vcard_uid), []).append(rec.id)
+        for key in self._keys_of(rec):
+            self._keys.setdefault(key, []).append(rec.id)
+
+    def replace(self, rec: PersonRecord) -> None:
+        card, _ = self.items[rec.id]
+        self.add(card, rec)  # new e-mails and phones become keys too; the old keys still lead here
+
+    def match(self, incoming: PersonRecord) -> str | None:
+        if incoming.vcard_uid and (hit := self._keys.get(("u", incoming.vcard_uid))):
+            return hit[0]
+        for key in self._keys_of(incoming):
+            for pid in self._keys.get(key, ()):
+                if _same_uid_or_none(incoming.vcard_uid, self.items[pid][1].vcard_uid):
+                    return pid
+        return None
 
 
 def _chunks(items: Sequence[str], n: int) -> Iterator[Sequence[str]]:
@@ -491,18 +509,23 @@ def _chunks(items: Sequence[str], n: int) -> Iterator[Sequence[str]]:
 def _link_companies(s: Session, run: _Run, recs: list[PersonRecord]) -> list[PersonRecord]:
     """`recs` with every work card linked to the company of its name, created where none has it yet.
 
-    Names are resolved for the whole batch in one query and remembered for the run; a company created here is
-    reported for undo.
+    Names are resolved for the whole batch in one query and remembered for the run; the missing companies are
+    created with one bulk insert and reported for undo.
     """
     wanted = {c.company_name for r in recs for c in r.cards if c.company_name and not c.company_id and not c.private}
     unknown = wanted - run.company_ids.keys()
     if unknown:
         run.company_ids.update(companies.ids_by_names(s, unknown))
+        by_key: dict[str, CompanyRecord] = {}  # "ACME" and "Acme" in one batch are one new company
         for name in sorted(unknown - run.company_ids.keys()):
-            company, change = companies.create(s, CompanyRecord(name=name), region=run.region)
+            company = by_key.setdefault(
+                common.fold(name), validate.check_company(CompanyRecord(name=name), region=run.region)
+            )
             run.company_ids[name] = (company.id, company.name)
-            run.report.undo.created_companies.append(company.id)
-            run.report.changes.append(change)
+        if by_key:
+            created = list(by_key.values())
+            run.report.changes.append(companies.bulk_insert(s, created, region=run.region, checked=True))
+            run.report.undo.created_companies.extend(c.id for c in created)
     out = []
     for rec in recs:
         cards = tuple(
