@@ -30,7 +30,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -108,14 +108,42 @@ class ImportReport:
 
     files: list[str]
     dry_run: bool
-    lines: list[ReportLine] = field(default_factory=list)
     undo: ImportUndo = field(default_factory=ImportUndo)
     changes: list[ChangeSet] = field(default_factory=list)
     cancelled: bool = False
     error: str = ""  # why the run stopped early (the batches before it are in, and undoable)
+    # One plain tuple of str/int per card while the run goes on: CPython's collector stops tracking such tuples,
+    # so its full passes (which stall the window) do not walk 10,000 report lines of a large import.
+    _rows: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
+    _lines: list[ReportLine] | None = field(default=None, repr=False)
+
+    def add(self, line: ReportLine) -> None:
+        self._rows.append(
+            (line.file, line.number, line.line, line.outcome.value, line.entity.value, line.name, line.record_id,
+             line.reason, line.warnings)
+        )  # fmt: skip
+        self._lines = None
+
+    def sort_from(self, start: int) -> None:
+        """The lines from `start` on in card order (a batch reports its rejects before its people)."""
+        self._rows[start:] = sorted(self._rows[start:], key=lambda row: row[1])
+        self._lines = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @property
+    def lines(self) -> list[ReportLine]:
+        """One line per card, in file order (made on first use after the run)."""
+        if self._lines is None:
+            self._lines = [
+                ReportLine(f, n, ln, Outcome(o), Entity(e), name, rid, reason, warnings)
+                for f, n, ln, o, e, name, rid, reason, warnings in self._rows
+            ]
+        return self._lines
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for line in self.lines if line.outcome is outcome)
+        return sum(1 for row in self._rows if row[3] == outcome.value)
 
     @property
     def created(self) -> int:
@@ -278,7 +306,7 @@ def _import_file(
     try:
         stream = path.open("rb")
     except OSError as e:
-        run.report.lines.append(ReportLine(path.name, 0, 0, Outcome.REJECTED, reason=f"cannot be read: {e.strerror}"))
+        run.report.add(ReportLine(path.name, 0, 0, Outcome.REJECTED, reason=f"cannot be read: {e.strerror}"))
         return
     with stream:
         cards = _cards(path, stream, run)
@@ -296,17 +324,17 @@ def _cards(path: Path, stream: BinaryIO, run: _Run) -> Iterator[CardResult]:
     try:
         yield from read_file(stream, path, region=run.region)
     except UnreadableFile as e:
-        run.report.lines.append(ReportLine(path.name, 0, 0, Outcome.REJECTED, reason=str(e)))
+        run.report.add(ReportLine(path.name, 0, 0, Outcome.REJECTED, reason=str(e)))
 
 
 def _import_batch(s: Session, run: _Run, batch: _Batch) -> None:
     """Match, merge and write one batch of cards in the caller's transaction."""
     report, file_name = run.report, batch.file_name
-    start = len(report.lines)
+    start = len(report)
     people_in: list[tuple[CardResult, PersonRecord]] = []
     for card in batch.cards:
         if card.error:
-            report.lines.append(
+            report.add(
                 ReportLine(
                     file_name, card.number, card.line, Outcome.REJECTED, reason=card.error, warnings=card.warnings
                 )
@@ -321,7 +349,7 @@ def _import_batch(s: Session, run: _Run, batch: _Batch) -> None:
             where = f"{file_name}, card {card.number} (line {card.line})"
             first = run.uids.setdefault(uid, where)
             if first != where:
-                report.lines.append(
+                report.add(
                     ReportLine(
                         file_name,
                         card.number,
@@ -336,7 +364,7 @@ def _import_batch(s: Session, run: _Run, batch: _Batch) -> None:
         people_in.append((card, card.person))
     if people_in:
         _import_people(s, run, file_name, people_in)
-    report.lines[start:] = sorted(report.lines[start:], key=lambda line: line.number)  # in file order
+    report.sort_from(start)  # in file order
 
 
 def _import_people(s: Session, run: _Run, file_name: str, cards: list[tuple[CardResult, PersonRecord]]) -> None:
@@ -353,28 +381,28 @@ def _import_people(s: Session, run: _Run, file_name: str, cards: list[tuple[Card
             if target_id in new.items:  # a second card for someone this batch creates: one person, updated
                 merged = validate.check_person(merge_person(new.items[target_id][1], incoming), region=region)
                 new.replace(merged)
-                report.lines.append(_line(file_name, card, Outcome.UPDATED, merged))
+                report.add(_line(file_name, card, Outcome.UPDATED, merged))
                 continue
             before = stored[target_id]
             merged = validate.check_person(merge_person(before, incoming), region=region)
             if content_hash(merged) == content_hash(before):
-                report.lines.append(_line(file_name, card, Outcome.UNCHANGED, before))
+                report.add(_line(file_name, card, Outcome.UNCHANGED, before))
                 continue
             after, change = people.update(s, _link_companies(s, run, [merged])[0], region=region)
             stored[target_id] = after
             report.undo.people_before.append(before)
             report.undo.people_after.append(after)
             report.changes.append(change)
-            report.lines.append(_line(file_name, card, Outcome.UPDATED, after))
+            report.add(_line(file_name, card, Outcome.UPDATED, after))
         except ValidationError as e:
-            report.lines.append(_rejected(file_name, card, incoming, e))
+            report.add(_rejected(file_name, card, incoming, e))
     if not new.items:
         return
     linked = _link_companies(s, run, [rec for _, rec in new.items.values()])
     report.changes.append(people.bulk_insert(s, linked, region=region, checked=True))
     report.undo.created_people.extend(r.id for r in linked)
     for (card, _), rec in zip(new.items.values(), linked, strict=True):
-        report.lines.append(_line(file_name, card, Outcome.CREATED, rec))
+        report.add(_line(file_name, card, Outcome.CREATED, rec))
 
 
 def _line(file_name: str, card: CardResult, outcome: Outcome, rec: PersonRecord | CompanyRecord) -> ReportLine:
@@ -549,20 +577,20 @@ def _import_company(s: Session, run: _Run, file_name: str, card: CardResult, inc
             run.company_ids[incoming.name] = (rec.id, rec.name)
             report.undo.created_companies.append(rec.id)
             report.changes.append(change)
-            report.lines.append(_line(file_name, card, Outcome.CREATED, rec))
+            report.add(_line(file_name, card, Outcome.CREATED, rec))
             return
         before = companies.get(s, found)
         merged = validate.check_company(merge_company(before, incoming), region=run.region)
         if content_hash(merged) == content_hash(before):
-            report.lines.append(_line(file_name, card, Outcome.UNCHANGED, before))
+            report.add(_line(file_name, card, Outcome.UNCHANGED, before))
             return
         after, change = companies.update(s, merged, region=run.region)
         report.undo.companies_before.append(before)
         report.undo.companies_after.append(after)
         report.changes.append(change)
-        report.lines.append(_line(file_name, card, Outcome.UPDATED, after))
+        report.add(_line(file_name, card, Outcome.UPDATED, after))
     except ValidationError as e:
-        report.lines.append(_rejected(file_name, card, incoming, e))
+        report.add(_rejected(file_name, card, incoming, e))
 
 
 # ---- merging -----------------------------------------------------------------------------------------------
