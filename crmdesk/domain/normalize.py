@@ -243,10 +243,26 @@ def normalize_phone(raw: str, *, region: str = "DE") -> str:
             "“12” is not a phone number (too short — is the area code missing?)" or
             "“+49 0000” is not a valid number for Germany".
     """
+    known = _NORMALIZED_PHONES.get((raw, region))
+    if known is not None:
+        return known
     number = _parse_phone(raw, region)
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     extension = _decimal_digits(number.extension or "")
-    return f"{e164}{_EXT_SEPARATOR}{extension}" if extension else e164
+    result = f"{e164}{_EXT_SEPARATOR}{extension}" if extension else e164
+    if len(_NORMALIZED_PHONES) >= _NORMALIZED_PHONES_MAX:
+        _NORMALIZED_PHONES.clear()
+    # The result is itself a good number (normalising is idempotent): checking a record right after normalising
+    # it (validate.check_person, for every card of an import) then parses each number once, not twice.
+    _NORMALIZED_PHONES[(raw, region)] = result
+    _NORMALIZED_PHONES[(result, region)] = result
+    return result
+
+
+# (text, region) → normalised number, for numbers that parsed; bounded, and cleared when full. A dict's get and
+# set are atomic under the GIL, so threads may share it.
+_NORMALIZED_PHONES: dict[tuple[str, str], str] = {}
+_NORMALIZED_PHONES_MAX = 20_000
 
 
 def _lenient_parse(number: str, region: str) -> PhoneNumber | None:
