@@ -336,7 +336,13 @@ def _import_batch(s: Session, run: _Run, batch: _Batch) -> None:
         if card.error:
             report.add(
                 ReportLine(
-                    file_name, card.number, card.line, Outcome.REJECTED, reason=card.error, warnings=card.warnings
+                    file_name,
+                    card.number,
+                    card.line,
+                    Outcome.REJECTED,
+                    name=card.name,
+                    reason=card.error,
+                    warnings=card.warnings,
                 )
             )
             continue

@@ -143,6 +143,7 @@ def test_the_preview_reports_what_the_import_does_and_writes_nothing(store: Stor
     ]
     assert real.rejected[0].number == 3 and real.rejected[0].line == 1 + changed_anna.count("\n") + JONAS.count("\n")
     assert "VERSION" in real.rejected[0].reason
+    assert real.rejected[0].name == "Broken", "a rejected card still says whose it was"
     assert by_name(store, "Schmidt").cards[0].position == "Head of Purchasing"
 
 
