@@ -526,3 +526,25 @@ def is_valid_email(raw: str) -> bool:
     except EmailError:
         return False
     return True
+
+
+# Words of a name prefix that are salutations rather than titles ("Herr Dr." → "Herr" and "Dr."), in the
+# languages crmdesk's users write; compared without case and a trailing dot. Used by every codec that reads a
+# single prefix field (vCard N, Google's Name Prefix, Outlook's Title), so they all split it the same way.
+_SALUTATION_WORDS = (
+    "mr mrs ms miss mx master mister messrs madam dame sir herr frau fräulein frl hr fr m mme mlle mm monsieur madame "
+    "mademoiselle sr sra srta señor señora señorita sig sigra signor signora signorina dhr mevr mej heer mevrouw"
+)
+SALUTATIONS = frozenset(_SALUTATION_WORDS.split(" "))
+
+
+def split_name_prefix(prefix: str) -> tuple[str, str]:
+    """A name prefix as (salutation, title): salutation words go to the first, the rest to the second, in order.
+
+    "Herr Dr." → ("Herr", "Dr."); "Dr." → ("", "Dr."); "Prof. Dr. Frau" → ("Frau", "Prof. Dr.").
+    """
+    salutation: list[str] = []
+    title: list[str] = []
+    for word in prefix.split():
+        (salutation if word.casefold().rstrip(".") in SALUTATIONS else title).append(word)
+    return " ".join(salutation), " ".join(title)

@@ -40,7 +40,14 @@ from itertools import chain
 from typing import AnyStr, BinaryIO, NamedTuple, TextIO, TypeVar
 
 from crmdesk.domain import validate
-from crmdesk.domain.normalize import EmailError, PhoneError, normalize_email, normalize_notes, normalize_phone
+from crmdesk.domain.normalize import (
+    EmailError,
+    PhoneError,
+    normalize_email,
+    normalize_notes,
+    normalize_phone,
+    split_name_prefix,
+)
 from crmdesk.domain.normalize import normalize_text as _text
 from crmdesk.domain.records import (
     Address,
@@ -362,7 +369,6 @@ def _delimiter(line: str) -> str:
 # Reading: one row → a record
 
 
-_SALUTATIONS = {"mr", "mrs", "ms", "miss", "mx", "herr", "frau", "hr", "fr", "madame", "mme", "mlle", "monsieur"}
 _SYSTEM_GROUPS = {"* mycontacts", "* my contacts", "* starred"}
 _EMAIL_LABELS = {"work": EmailType.WORK, "home": EmailType.HOME, "other": EmailType.OTHER}
 _PHONE_LABELS = {"work": (_W, False), "home": (_H, True), "mobile": (_M, False), "cell": (_M, False),
@@ -644,12 +650,7 @@ class _Reader:
         return CardResult(number, line, company=company, warnings=tuple(warnings))
 
 
-def _split_prefix(prefix: str) -> tuple[str, str]:
-    """ "Herr Dr." → ("Herr", "Dr."), "Dr." → ("", "Dr."): a salutation word first is the salutation."""
-    word, _, rest = prefix.partition(" ")
-    if word.rstrip(".").casefold() in _SALUTATIONS:
-        return word, rest.strip()
-    return "", prefix
+_split_prefix = split_name_prefix  # the one rule every codec uses
 
 
 def _pick(found: list[tuple[_T, bool]], private: bool) -> tuple[_T, ...]:

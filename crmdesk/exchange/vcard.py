@@ -59,7 +59,7 @@ from typing import BinaryIO
 
 from crmdesk import __version__
 from crmdesk.domain import validate
-from crmdesk.domain.normalize import normalize_text
+from crmdesk.domain.normalize import normalize_text, split_name_prefix
 from crmdesk.domain.records import (
     Address,
     AddressType,
@@ -97,11 +97,6 @@ _SKIPPED = b" "  # stands in for a folded line dropped from an over-long logical
 # Words and tables
 
 # Name prefixes that are salutations (the rest, "Dr.", "Prof." …, are titles); compared case-folded, without dot.
-_SALUTATIONS_TEXT = """
-mr mrs ms miss mx master mister messrs madam dame sir herr frau fräulein frl hr fr m mme mlle mm monsieur madame
-mademoiselle sr sra srta señor señora señorita sig sigra signor signora signorina dhr mevr mej heer mevrouw
-"""
-_SALUTATIONS = frozenset(_SALUTATIONS_TEXT.split())
 
 _ISO_ALPHA2_TEXT = """
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
@@ -1091,13 +1086,7 @@ def _join_list(component: str, sep: str = " ") -> str:
     return sep.join(v.strip() for v in (_unescape(x) for x in _split(component, ",")) if v.strip())
 
 
-def _split_prefix(prefix: str) -> tuple[str, str]:
-    """N prefix words → (salutation, title): "Herr Dr." → ("Herr", "Dr.")."""
-    salutation: list[str] = []
-    title: list[str] = []
-    for word in prefix.split():
-        (salutation if word.casefold().rstrip(".") in _SALUTATIONS else title).append(word)
-    return " ".join(salutation), " ".join(title)
+_split_prefix = split_name_prefix  # N prefix words → (salutation, title)
 
 
 def _address_target(a: Address) -> str:

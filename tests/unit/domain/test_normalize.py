@@ -418,3 +418,20 @@ def test_normalize_email_raises_only_email_error(raw: str) -> None:
     except EmailError:
         return
     assert normalize_email(once) == once
+
+
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        ("Herr Dr.", ("Herr", "Dr.")),
+        ("Dr.", ("", "Dr.")),
+        ("Mrs", ("Mrs", "")),
+        ("Prof. Dr. Frau", ("Frau", "Prof. Dr.")),
+        ("dhr. ir.", ("dhr.", "ir.")),
+        ("", ("", "")),
+    ],
+)
+def test_split_name_prefix_is_one_rule_for_every_codec(prefix: str, expected: tuple[str, str]) -> None:
+    from crmdesk.domain.normalize import split_name_prefix
+
+    assert split_name_prefix(prefix) == expected
