@@ -126,7 +126,7 @@ def _gui_stalls(work: Path, cards_file: Path, source: object) -> tuple[float, fl
     # later full collections do not walk it again — each would stall the window by 100-150 ms otherwise.
     gc.collect()
     gc.freeze()
-    sys.setswitchinterval(0.001)  # as app.py sets it for the window
+    sys.setswitchinterval(0.0002)  # as app.py sets it for the window
 
     def measure(work_fn: object, pool: str) -> float:
         gaps: list[float] = []

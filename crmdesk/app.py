@@ -123,9 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     # 100-150 ms now and then during an import (benchmarks/bench_vcard.py measures the longest stall).
     QTimer.singleShot(1500, _freeze_startup_objects)
     # Jobs are Python threads: while one computes (an import parses cards), the GUI thread must win the GIL for
-    # every event it hands to Python, waiting up to the switch interval each time. 1 ms instead of CPython's 5 ms
-    # halved the longest stall of the window during a 10,000-card import (64 → 30 ms, benchmarks/bench_vcard.py).
-    sys.setswitchinterval(0.001)
+    # every event it hands to Python, waiting up to the switch interval each time, several times an event. The
+    # longest stall of the window during a 10,000-card import was 46-64 ms with CPython's 5 ms and 1 ms, 15 ms
+    # with 0.2 ms (benchmarks/bench_vcard.py). A job only gives the GIL up when the GUI thread asks for it, so
+    # this costs the job little.
+    sys.setswitchinterval(0.0002)
     if args.benchmark_startup:
         app.processEvents()  # the first frame is painted
         print(f"shown {time.time():.6f}", flush=True)
