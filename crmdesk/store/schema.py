@@ -287,3 +287,66 @@ _SORT_KEYS: tuple[tuple[Table, tuple[str, ...]], ...] = (
 for _table, _keys in _SORT_KEYS:
     for _key in _keys:
         Index(f"ix_{_table.name}_sort_{_key}", _table.c[_key], _table.c.num, sqlite_where=_LIVE)
+
+
+# ---- sync (DESIGN §6) -------------------------------------------------------------------------------------
+
+
+class Account(Base):
+    """One remote CRM or CardDAV server. Its secret is never here: it lives in the OS keyring (sync/accounts.py)."""
+
+    __tablename__ = "account"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String)
+    base_url: Mapped[str] = mapped_column(String)
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON object, kind-specific
+    interval_s: Mapped[int] = mapped_column(Integer, default=900)
+    policy: Mapped[str] = mapped_column(String(16), default="remote")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new, ok, signin, error, guard
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
+    cursors: Mapped[str] = mapped_column(Text, default="{}")  # JSON: entity → the connector's pull cursor
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SyncLink(Base):
+    """What one account and this store last agreed on about one record (DESIGN §6).
+
+    `remote_id` is NULL while a create is on its way: the row is committed before the request, so a crash between
+    the remote create and the link tells the next run to look the record up before creating it again.
+    """
+
+    __tablename__ = "sync_link"
+    __table_args__ = (
+        Index("ux_sync_link_local", "account_id", "entity", "local_id", unique=True),
+        Index("ux_sync_link_remote", "account_id", "entity", "remote_id", unique=True),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(16))
+    local_id: Mapped[str] = mapped_column(String(36))
+    remote_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    remote_version: Mapped[str] = mapped_column(String, default="")
+    base: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the sync fields both sides last agreed on
+    base_seq: Mapped[int] = mapped_column(Integer, default=0)  # the local record's change_seq at that moment
+
+
+class SyncConflict(Base):
+    """A field both sides changed: the value the policy kept and the one it did not, for the user to flip."""
+
+    __tablename__ = "sync_conflict"
+    __table_args__ = (Index("ix_sync_conflict_open", "account_id", "resolved_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(16))
+    local_id: Mapped[str] = mapped_column(String(36), index=True)
+    field: Mapped[str] = mapped_column(String)
+    label: Mapped[str] = mapped_column(String, default="")
+    base_value: Mapped[str] = mapped_column(Text, default="null")  # JSON
+    local_value: Mapped[str] = mapped_column(Text, default="null")  # JSON
+    remote_value: Mapped[str] = mapped_column(Text, default="null")  # JSON
+    kept: Mapped[str] = mapped_column(String(8))  # "local" or "remote"
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=None)
