@@ -38,3 +38,49 @@ class NotFoundError(UserError):
 
 class Cancelled(CrmdeskError):  # noqa: N818 - a job that stopped on request is no error
     """A job stopped because its cancel token was set; never shown as an error."""
+
+
+class RemoteError(UserError):
+    """A remote CRM or CardDAV server could not do what a sync asked; the message names the account."""
+
+
+class RemoteUnavailable(RemoteError):
+    """Offline, a timeout, a server error or rate limit that outlasted the retries: the next run tries again.
+
+    `maybe_done` is True when a request that is not safe to repeat (a create) may have reached the server before
+    the connection failed, so whoever repeats it must first look for what it may have made (DESIGN §6, step 4).
+    """
+
+    def __init__(self, message: str, *, maybe_done: bool = False, hints: tuple[str, ...] = ()) -> None:
+        super().__init__(message, hints=hints)
+        self.maybe_done = maybe_done
+
+
+class SignInRequired(RemoteError):
+    """The server refused the account's credentials (HTTP 401): no retry until the user signs in again."""
+
+
+class RemoteRejected(RemoteError):
+    """The server refused one request (4xx other than 401/429): that record is skipped, the run goes on."""
+
+    def __init__(self, message: str, *, status: int, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.problems = dict(problems or {})
+
+
+class RemoteNotFound(RemoteRejected):
+    """The server has no such record (HTTP 404)."""
+
+
+class MassDeleteStopped(UserError):
+    """A sync run would delete more of an account's records than the guard allows; nothing was deleted."""
+
+    def __init__(self, message: str, *, local: int, remote: int) -> None:
+        super().__init__(message, hints=("Check the account; if the deletions are right, sync again and confirm.",))
+        self.local = local
+        self.remote = remote
+
+
+class SecretStoreUnavailable(UserError):
+    """No keyring backend can keep a secret on this machine, and the user has not opted into the file store."""

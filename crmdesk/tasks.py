@@ -27,6 +27,10 @@ class CancelToken:
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to `seconds`, waking at once when the token is set; True if it was set."""
+        return self._event.wait(max(0.0, seconds))
+
     def check(self) -> None:
         """Raise Cancelled if the token was set."""
         if self._event.is_set():

@@ -1,0 +1,119 @@
+"""What every connector offers the sync engine: paging, sync fields both ways, creates, updates and deletes.
+
+A connector imports neither Qt nor the store. It speaks in *sync fields* (crmdesk.domain.merge): a flat dict of
+exactly what its remote can hold. References to other records are written into keys or string values as
+``@<entity>:<id>`` — remote ids on the remote side, local ids on the local side; the engine translates them
+through its links, so a connector never needs to know the other side's ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from crmdesk.domain.accounts import AccountKind
+from crmdesk.domain.merge import Fields, Value
+from crmdesk.domain.records import Entity, Record
+
+REF = re.compile(r"@(person|company|touchpoint):(.+)")
+
+
+def ref(entity: Entity, record_id: str) -> str:
+    """The reference form of a record id inside sync fields: ``@company:<id>``."""
+    return f"@{entity.value}:{record_id}"
+
+
+def parse_ref(text: str) -> tuple[Entity, str] | None:
+    """(entity, id) of a reference, or None when `text` is none."""
+    m = REF.fullmatch(text)
+    return (Entity(m.group(1)), m.group(2)) if m else None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteItem:
+    """One remote record as a pull or a write saw it.
+
+    Attributes:
+        remote_id: The remote's id for it.
+        version: What changes whenever the remote record does (etag, `updated_at`); "" when unknown.
+        fields: Its sync fields, references as remote ids; None when the remote deleted it.
+        external_id: The local id the remote keeps for us (Kanbert `external_id`), "" when none.
+        updated_at: The remote's modification time, for the "newest wins" policy; None when unknown.
+    """
+
+    remote_id: str
+    version: str
+    fields: Fields | None
+    external_id: str = ""
+    updated_at: dt.datetime | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.fields is None
+
+
+@dataclass(frozen=True, slots=True)
+class RemotePage:
+    """A batch of a pull. `cursor`, once the page is applied, is where the next run starts; `complete` on the
+    last page of a full listing says that every linked record missing from it was deleted remotely."""
+
+    items: tuple[RemoteItem, ...]
+    cursor: str | None = None
+    complete: bool = False
+
+
+class Connector(Protocol):
+    """The remote side of one account (DESIGN §7): paging, field mapping, the quirks of one API."""
+
+    kind: AccountKind
+    entities: tuple[Entity, ...]
+    """Entities it syncs, in dependency order (companies before people)."""
+
+    def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
+        """Remote changes since `cursor` (everything when None), page by page.
+
+        Raises:
+            RemoteError: the remote failed; pages already yielded stay valid.
+        """
+        ...
+
+    def create(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem:
+        """Create a record; the local id goes along where the API keeps one (idempotent creates)."""
+        ...
+
+    def find_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
+        """The record an earlier, unconfirmed `create` of `local_id` may have made, or None."""
+        ...
+
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+        """Make the remote record hold `fields`; `old` is what it held before, so only changes are sent."""
+        ...
+
+    def delete(self, entity: Entity, remote_id: str) -> None:
+        """Delete a remote record (a missing record counts as deleted)."""
+        ...
+
+    def restore(self, entity: Entity, remote_id: str) -> RemoteItem | None:
+        """Undo a remote delete where the API can (an edit beats a delete); None where it cannot."""
+        ...
+
+    def project(self, record: Record) -> dict[str, Value]:
+        """The sync fields of a local record: what this remote can hold of it (references as local ids)."""
+        ...
+
+    def apply(self, entity: Entity, record: Record | None, fields: Fields) -> Record:
+        """A local record holding `fields` (references as local ids), built on `record` so that everything this
+        remote cannot hold stays as it was. `project(apply(r, f))` must equal `f` wherever the record model
+        allows it; the engine pushes back the difference where it does not."""
+        ...
+
+    def label(self, field: str) -> str:
+        """A field's name as the user reads it ("E-mail (private)")."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        ...

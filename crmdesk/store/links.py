@@ -1,0 +1,138 @@
+"""Sync links: per account and record, the remote id, its version, the agreed base and the local change_seq then."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Table, and_, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from crmdesk.domain.records import Entity
+from crmdesk.store.schema import Company, Person, SyncLink, Touchpoint
+
+_TABLES: dict[Entity, type[Person] | type[Company] | type[Touchpoint]] = {
+    Entity.PERSON: Person,
+    Entity.COMPANY: Company,
+    Entity.TOUCHPOINT: Touchpoint,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    local_id: str
+    remote_id: str | None
+    remote_version: str
+    base: str
+    base_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A local record whose changes an account has not seen: new, edited since its base, or deleted."""
+
+    local_id: str
+    change_seq: int
+    deleted: bool
+    linked: bool
+
+
+def _link(row: SyncLink) -> Link:
+    return Link(row.local_id, row.remote_id, row.remote_version, row.base, row.base_seq)
+
+
+def by_local(s: Session, account_id: str, entity: Entity, local_id: str) -> Link | None:
+    row = s.scalar(
+        select(SyncLink).where(
+            SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id
+        )
+    )
+    return _link(row) if row else None
+
+
+def by_remote(s: Session, account_id: str, entity: Entity, remote_id: str) -> Link | None:
+    row = s.scalar(
+        select(SyncLink).where(
+            SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.remote_id == remote_id
+        )
+    )
+    return _link(row) if row else None
+
+
+def remote_ids(s: Session, account_id: str, entity: Entity) -> dict[str, str]:
+    """local id → remote id of every confirmed link of one entity type."""
+    rows = s.execute(
+        select(SyncLink.local_id, SyncLink.remote_id).where(
+            SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.remote_id.is_not(None)
+        )
+    )
+    return {local: str(remote) for local, remote in rows}
+
+
+def count(s: Session, account_id: str, entity: Entity | None = None) -> int:
+    stmt = select(func.count()).select_from(SyncLink).where(SyncLink.account_id == account_id)
+    if entity is not None:
+        stmt = stmt.where(SyncLink.entity == entity.value)
+    return int(s.scalar(stmt) or 0)
+
+
+def save(
+    s: Session,
+    account_id: str,
+    entity: Entity,
+    local_id: str,
+    *,
+    remote_id: str | None,
+    remote_version: str = "",
+    base: str = "{}",
+    base_seq: int = 0,
+) -> None:
+    """Insert or replace the link of one record."""
+    values = {"remote_id": remote_id, "remote_version": remote_version, "base": base, "base_seq": base_seq}
+    done = s.execute(
+        update(SyncLink)
+        .where(SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id)
+        .values(**values)
+    )
+    if not getattr(done, "rowcount", 0):
+        s.add(SyncLink(account_id=account_id, entity=entity.value, local_id=local_id, **values))
+        s.flush()
+
+
+def drop(s: Session, account_id: str, entity: Entity, local_id: str) -> None:
+    s.execute(
+        delete(SyncLink).where(
+            SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id
+        )
+    )
+
+
+def pending(s: Session, account_id: str, entity: Entity, *, limit: int | None = None) -> list[Pending]:
+    """The account's outbox for one entity type, oldest change first: records never linked (and alive), records
+    changed since their link's base, and linked records deleted locally."""
+    model = _TABLES[entity]
+    table: Table = model.__table__  # type: ignore[assignment]
+    link = SyncLink.__table__
+    joined = table.outerjoin(
+        link,
+        and_(link.c.account_id == account_id, link.c.entity == entity.value, link.c.local_id == table.c.id),
+    )
+    stmt = (
+        select(table.c.id, table.c.change_seq, table.c.deleted_at.is_not(None), link.c.id.is_not(None))
+        .select_from(joined)
+        .where(
+            ((link.c.id.is_(None)) & table.c.deleted_at.is_(None))
+            | ((link.c.id.is_not(None)) & (table.c.change_seq > link.c.base_seq))
+        )
+        .order_by(table.c.change_seq)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [Pending(i, int(seq), bool(d), bool(lk)) for i, seq, d, lk in s.execute(stmt)]
+
+
+def links(s: Session, account_id: str, entity: Entity, local_ids: Iterable[str] | None = None) -> dict[str, Link]:
+    stmt = select(SyncLink).where(SyncLink.account_id == account_id, SyncLink.entity == entity.value)
+    if local_ids is not None:
+        stmt = stmt.where(SyncLink.local_id.in_(list(local_ids)))
+    return {row.local_id: _link(row) for row in s.scalars(stmt)}

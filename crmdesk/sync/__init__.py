@@ -1,0 +1,1 @@
+"""Sync: accounts, the engine that runs pull → decide → guard → push → commit, and conflicts (DESIGN §6)."""

@@ -1,0 +1,633 @@
+"""The sync engine: pull → decide → guard → push → commit per record, for one account (DESIGN §6).
+
+Runs in a worker thread, never on the GUI thread; talks to the store only through short write transactions, one per
+record, so a crash or a kill at any instant loses nothing and the next run repeats nothing twice:
+
+- Pull: the connector's changes since the account's cursor (everything on the first run), page by page; each
+  remote record is decided against its link's base and the local record, and carried out at once.
+- Push: the account's outbox — local records created, changed or deleted since their link's base.
+- Guard: deletions (both ways) are collected, not carried out, until the pull and the push are through; if they
+  would delete more than the guard allows, the run stops before deleting anything.
+- Commit: a record's local write, its link and its conflicts go in one transaction, after the remote write. If the
+  user changed the record while its remote write was on the way, the local write is skipped and the record stays
+  in the outbox: the next run merges the user's edit with what the remote now holds.
+
+Everything is compared in *sync fields* (crmdesk.domain.merge) after normalising both sides through the local
+record model, so a remote "0751 1234" and a local "+497511234" are one value and never a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from crmdesk.connectors.base import Connector, RemoteItem, parse_ref, ref
+from crmdesk.domain import validate
+from crmdesk.domain.accounts import AccountRecord, AccountState, Policy
+from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.merge import Fields, Side, Value, clean, dumps, loads
+from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record, new_id
+from crmdesk.errors import (
+    Cancelled,
+    MassDeleteStopped,
+    NotFoundError,
+    RemoteError,
+    RemoteRejected,
+    SignInRequired,
+    ValidationError,
+)
+from crmdesk.store import accounts as account_rows
+from crmdesk.store import companies, conflicts, links, people
+from crmdesk.store.engine import Store
+from crmdesk.sync.plan import decide
+from crmdesk.tasks import CancelToken, Progress, no_progress
+
+log = logging.getLogger(__name__)
+
+GUARD_SHARE = 0.10
+GUARD_MIN = 5
+
+
+@dataclass
+class EntityCounts:
+    """What one run did to one entity type."""
+
+    created_local: int = 0
+    updated_local: int = 0
+    deleted_local: int = 0
+    created_remote: int = 0
+    updated_remote: int = 0
+    deleted_remote: int = 0
+    conflicts: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return (
+            self.created_local
+            + self.updated_local
+            + self.deleted_local
+            + self.created_remote
+            + self.updated_remote
+            + self.deleted_remote
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProblem:
+    """A record this run could not sync; the rest went on. `name` is how the user knows it."""
+
+    entity: Entity
+    name: str
+    message: str
+    local_id: str = ""
+    remote_id: str = ""
+
+
+@dataclass
+class SyncReport:
+    """The outcome of one run: counts per entity type, skipped records, and the local changes to announce."""
+
+    account_id: str
+    counts: dict[Entity, EntityCounts] = field(default_factory=dict)
+    problems: list[RecordProblem] = field(default_factory=list)
+    changes: list[ChangeSet] = field(default_factory=list)
+    requests: int = 0
+
+    def of(self, entity: Entity) -> EntityCounts:
+        return self.counts.setdefault(entity, EntityCounts())
+
+    @property
+    def conflicts(self) -> int:
+        return sum(c.conflicts for c in self.counts.values())
+
+    def summary(self) -> str:
+        """One line for the status bar: "3 received, 1 sent, 1 conflict"."""
+        received = sum(c.created_local + c.updated_local + c.deleted_local for c in self.counts.values())
+        sent = sum(c.created_remote + c.updated_remote + c.deleted_remote for c in self.counts.values())
+        parts = [f"{received} received", f"{sent} sent"]
+        if self.conflicts:
+            parts.append(f"{self.conflicts} conflict{'s' if self.conflicts != 1 else ''}")
+        if self.problems:
+            parts.append(f"{len(self.problems)} skipped")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A deletion the guard must see before it happens."""
+
+    entity: Entity
+    local_id: str
+    remote_id: str
+    seq: int
+    remote: bool  # True: delete the remote record; False: delete the local one
+
+
+class SyncEngine:
+    """One run for one account. Make a new engine per run.
+
+    Args:
+        store: The local store.
+        account: The account (its policy decides conflicts).
+        connector: The remote side, already signed in.
+        region: Default phone region for normalising.
+        cancel: Checked between records.
+        progress: progress(done, total, text).
+        allow_mass_delete: The user confirmed the deletions the guard stopped last time.
+        guard_share: Largest share of an account's linked records a run may delete without asking...
+        guard_min: ...once it deletes more than this many.
+        crash_after_push: Tests only: raise after the n-th remote write, before its local commit.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        account: AccountRecord,
+        connector: Connector,
+        *,
+        region: str = "DE",
+        cancel: CancelToken | None = None,
+        progress: Progress = no_progress,
+        allow_mass_delete: bool = False,
+        guard_share: float = GUARD_SHARE,
+        guard_min: int = GUARD_MIN,
+        crash_after_push: int | None = None,
+    ) -> None:
+        self.store = store
+        self.account = account
+        self.connector = connector
+        self.region = region
+        self.cancel = cancel or CancelToken()
+        self.progress = progress
+        self.allow_mass_delete = allow_mass_delete
+        self.guard_share = guard_share
+        self.guard_min = guard_min
+        self.report = SyncReport(account.id)
+        self._deferred: list[_Deferred] = []
+        self._handled: set[tuple[Entity, str]] = set()
+        self._cursors: dict[Entity, str] = {}  # decided this run: the push phase leaves them alone
+        self._done = 0
+        self._pushes = 0
+        self._crash_after_push = crash_after_push
+        # local id ⇄ remote id per referenced entity type, kept current as the run links records
+        self._to_remote: dict[Entity, dict[str, str]] = {}
+        self._to_local: dict[Entity, dict[str, str]] = {}
+
+    # ---- the run -------------------------------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        """Sync every entity type the connector knows, in dependency order.
+
+        Raises:
+            MassDeleteStopped: the guard stopped the deletions (everything else is done and committed).
+            SignInRequired: the server refused the credentials.
+            RemoteError: the remote failed; what was committed so far stays.
+            Cancelled: the cancel token was set; what was committed so far stays.
+        """
+        acc = self.account.id
+        try:
+            for entity in self.connector.entities:
+                self._load_ids(entity)
+                self._pull(entity)
+                self._push(entity)
+            self._guard_and_delete()
+            with self.store.write() as s:
+                for entity, value in self._cursors.items():
+                    account_rows.set_cursor(s, acc, entity.value, value)
+        except SignInRequired as exc:
+            self._set_state(AccountState.SIGN_IN, str(exc))
+            raise
+        except MassDeleteStopped as exc:
+            self._set_state(AccountState.GUARD, str(exc))
+            raise
+        except RemoteError as exc:
+            self._set_state(AccountState.ERROR, str(exc))
+            raise
+        except Cancelled:
+            self._set_state(AccountState.OK if self.account.last_sync_at else AccountState.NEW, "")
+            raise
+        finally:
+            self.report.requests = getattr(getattr(self.connector, "http", None), "requests", 0)
+        self._set_state(AccountState.OK, "", synced=True)
+        log.info("sync of %s: %s", acc, self.report.summary())
+        return self.report
+
+    def _set_state(self, state: AccountState, error: str, *, synced: bool = False) -> None:
+        with self.store.write() as s:
+            account_rows.set_state(
+                s, self.account.id, state, error=error, synced_at=dt.datetime.now(dt.UTC) if synced else None
+            )
+
+    def _tick(self, entity: Entity, text: str) -> None:
+        self.cancel.check()
+        self._done += 1
+        if self._done % 25 == 0:
+            self.progress(self._done, 0, f"{self.account.name}: {text} {_plural(entity)}")
+
+    # ---- references ----------------------------------------------------------------------------------------
+
+    def _load_ids(self, entity: Entity) -> None:
+        with self.store.read() as s:
+            to_remote = links.remote_ids(s, self.account.id, entity)
+        self._to_remote[entity] = to_remote
+        self._to_local[entity] = {r: lid for lid, r in to_remote.items()}
+
+    def _remember(self, entity: Entity, local_id: str, remote_id: str) -> None:
+        self._to_remote.setdefault(entity, {})[local_id] = remote_id
+        self._to_local.setdefault(entity, {})[remote_id] = local_id
+
+    def _translate(self, fields: Fields, *, to_local: bool) -> tuple[dict[str, Value], dict[str, Value]]:
+        """Fields with their references in the other side's ids, and the fields whose reference has no link yet
+        (kept aside: the other side cannot hold them, so they are neither compared nor written there)."""
+        out: dict[str, Value] = {}
+        hidden: dict[str, Value] = {}
+        for key, value in clean(fields).items():
+            new_key = self._ref(key, to_local=to_local) if key.startswith("@") else key
+            new_value = value
+            if isinstance(value, str) and value.startswith("@"):
+                new_value = self._ref(value, to_local=to_local)
+            elif isinstance(value, tuple):
+                mapped = tuple(self._ref(v, to_local=to_local) if v.startswith("@") else v for v in value)
+                new_value = None if None in mapped else mapped  # type: ignore[assignment]
+            if new_key is None or new_value is None:
+                hidden[key] = value
+            else:
+                out[new_key] = new_value
+        return out, hidden
+
+    def _ref(self, text: str, *, to_local: bool) -> str | None:
+        parsed = parse_ref(text)
+        if parsed is None:
+            return text
+        entity, record_id = parsed
+        table = self._to_local if to_local else self._to_remote
+        other = table.get(entity, {}).get(record_id)
+        return ref(entity, other) if other is not None else None
+
+    # ---- local side ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(s: Session, entity: Entity, local_id: str) -> Record | None:
+        try:
+            if entity is Entity.PERSON:
+                return people.get(s, local_id, include_deleted=True)
+            if entity is Entity.COMPANY:
+                return companies.get(s, local_id, include_deleted=True)
+        except NotFoundError:
+            return None
+        raise ValueError(f"cannot sync {entity.value} records")
+
+    def _normalise(self, rec: Record) -> Record:
+        if isinstance(rec, PersonRecord):
+            return validate.check_person(rec, region=self.region)
+        if isinstance(rec, CompanyRecord):
+            return validate.check_company(rec, region=self.region)
+        raise TypeError(type(rec).__name__)
+
+    def _local_fields(self, rec: Record | None) -> tuple[dict[str, Value] | None, dict[str, Value]]:
+        """(comparable fields, hidden fields) of a local record; None for a deleted or missing one."""
+        if rec is None or rec.stamp.deleted_at is not None:
+            return None, {}
+        projected = self.connector.project(rec)
+        _, hidden = self._translate(projected, to_local=False)
+        return {k: v for k, v in projected.items() if k not in hidden}, hidden
+
+    def _remote_fields(
+        self, entity: Entity, item: RemoteItem, rec: Record | None
+    ) -> tuple[dict[str, Value] | None, dict[str, Value]]:
+        """(comparable fields in local ids, normalised through the local model; remote-only fields) of an item.
+
+        Raises:
+            ValidationError: the remote record cannot be a local one (no name, ...).
+        """
+        if item.fields is None:
+            return None, {}
+        local_space, hidden = self._translate(item.fields, to_local=True)
+        built = self._normalise(self.connector.apply(entity, rec, local_space))
+        projected = self.connector.project(built)
+        # Normalising may drop what the local model cannot hold (an empty value); compare what it keeps.
+        return clean(projected), hidden
+
+    def _write_local(
+        self, s: Session, entity: Entity, rec: Record | None, local_id: str, fields: Fields
+    ) -> tuple[Record, ChangeSet]:
+        built = self.connector.apply(entity, rec, fields)
+        if rec is None:
+            built = built.replace(id=local_id)
+        if entity is Entity.PERSON:
+            assert isinstance(built, PersonRecord)
+            if rec is None:
+                return people.create(s, built, region=self.region)
+            return people.update(s, built, region=self.region)
+        assert isinstance(built, CompanyRecord)
+        if rec is None:
+            return companies.create(s, built, region=self.region)
+        return companies.update(s, built, region=self.region)
+
+    # ---- pull ------------------------------------------------------------------------------------------------
+
+    def _pull(self, entity: Entity) -> None:
+        acc = self.account.id
+        with self.store.read() as s:
+            cursor = account_rows.cursor(s, acc, entity.value)
+        seen: set[str] = set()
+        for page in self.connector.pull(entity, cursor):
+            for item in page.items:
+                self._tick(entity, "receiving")
+                seen.add(item.remote_id)
+                self._pulled(entity, item)
+            if page.complete:
+                self._missing_remotely(entity, seen)
+            if page.cursor is not None:
+                # Saved once the guard let the run's deletions through: a stopped run pulls them again next time.
+                self._cursors[entity] = page.cursor
+
+    def _pulled(self, entity: Entity, item: RemoteItem) -> None:
+        acc = self.account.id
+        with self.store.read() as s:
+            link = links.by_remote(s, acc, entity, item.remote_id)
+            if link is None and item.external_id:
+                # Our own create whose answer never came back (or came back before a crash): adopt it.
+                pending = links.by_local(s, acc, entity, item.external_id)
+                if pending is not None and pending.remote_id is None:
+                    link = pending
+                elif pending is None and self._get(s, entity, item.external_id) is not None:
+                    link = links.Link(item.external_id, None, "", "", 0)
+            rec = self._get(s, entity, link.local_id) if link is not None else None
+        if link is None:
+            if item.fields is None:
+                return  # deleted remotely before we ever saw it
+            self._sync_record(entity, new_id(), None, None, item)
+        else:
+            self._sync_record(entity, link.local_id, link, rec, item)
+
+    def _missing_remotely(self, entity: Entity, seen: set[str]) -> None:
+        """A complete listing without a linked record: the remote deleted it."""
+        gone = [(lid, rid) for lid, rid in self._to_remote.get(entity, {}).items() if rid not in seen]
+        for local_id, remote_id in gone:
+            with self.store.read() as s:
+                link = links.by_local(s, self.account.id, entity, local_id)
+                rec = self._get(s, entity, local_id)
+            if link is not None:
+                self._sync_record(entity, local_id, link, rec, RemoteItem(remote_id, "", None))
+
+    # ---- push ------------------------------------------------------------------------------------------------
+
+    def _push(self, entity: Entity) -> None:
+        acc = self.account.id
+        with self.store.read() as s:
+            outbox = links.pending(s, acc, entity)
+        for pending in outbox:
+            if (entity, pending.local_id) in self._handled:
+                continue
+            self._tick(entity, "sending")
+            with self.store.read() as s:
+                link = links.by_local(s, acc, entity, pending.local_id)
+                rec = self._get(s, entity, pending.local_id)
+            if rec is None:
+                continue
+            if link is not None and link.remote_id is not None and rec.stamp.change_seq <= link.base_seq:
+                continue  # handled by the pull of this run
+            remote: RemoteItem | None = None
+            if link is not None and link.remote_id is None:
+                try:
+                    remote = self.connector.find_created(entity, pending.local_id)
+                except RemoteRejected as exc:
+                    self._problem(entity, rec, exc, local_id=pending.local_id)
+                    continue
+                if remote is None:
+                    link = None  # it was never made: create it (again)
+            elif link is not None and link.remote_id is not None:
+                # Unchanged remotely since the pull (or it would have been pulled): the remote holds the base.
+                base_fields, _ = self._translate(loads(link.base), to_local=False)
+                remote = RemoteItem(link.remote_id, link.remote_version, base_fields)
+            if remote is None and rec.stamp.deleted_at is not None:
+                continue  # made and deleted here between two runs: nothing to tell the remote
+            if remote is None:
+                self._sync_record(entity, pending.local_id, None, rec, None)
+            else:
+                self._sync_record(entity, pending.local_id, link, rec, remote)
+
+    # ---- one record ----------------------------------------------------------------------------------------------
+
+    def _sync_record(
+        self,
+        entity: Entity,
+        local_id: str,
+        link: links.Link | None,
+        rec: Record | None,
+        item: RemoteItem | None,
+    ) -> None:
+        """Decide one record and carry the plan out; a record-level failure becomes a RecordProblem."""
+        acc = self.account.id
+        counts = self.report.of(entity)
+        self._handled.add((entity, local_id))
+        try:
+            local, local_hidden = self._local_fields(rec)
+            if item is None:
+                remote: dict[str, Value] | None = None
+                remote_hidden: dict[str, Value] = {}
+            else:
+                remote, remote_hidden = self._remote_fields(entity, item, rec)
+        except ValidationError as exc:
+            self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
+            return
+        base = loads(link.base) if link is not None and link.remote_id is not None else None
+        if base is not None:
+            base = {k: v for k, v in base.items() if k not in local_hidden}
+        plan = decide(base, local, remote, prefer=self._prefer(rec, item))
+        seq = rec.stamp.change_seq if rec is not None else 0
+
+        if plan.delete_local or plan.delete_remote:
+            assert item is not None
+            self._deferred.append(_Deferred(entity, local_id, item.remote_id, seq, remote=plan.delete_remote))
+            return
+        if plan.result is None:
+            with self.store.write() as s:
+                links.drop(s, acc, entity, local_id)
+            return
+        if plan.noop:
+            if base != plan.result or (item is not None and link is not None and link.remote_version != item.version):
+                with self.store.write() as s:
+                    self._save_link(s, entity, local_id, item, plan.result, seq)
+            counts.unchanged += 1
+            return
+
+        result = dict(plan.result)
+        # What the local model will make of the result is what the remote must hold too.
+        if plan.to_local:
+            try:
+                built = self._normalise(self.connector.apply(entity, rec, {**result, **local_hidden}))
+            except ValidationError as exc:
+                self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
+                return
+            result = {k: v for k, v in clean(self.connector.project(built)).items() if k not in local_hidden}
+        push = item is None or item.fields is None or result != remote
+
+        new_item = item
+        if push:
+            try:
+                new_item = self._write_remote(entity, local_id, link, item, result, remote_hidden)
+            except RemoteRejected as exc:
+                self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
+                return
+            self._pushes += 1
+            if self._crash_after_push is not None and self._pushes >= self._crash_after_push:
+                raise _SimulatedCrash()
+            if item is None or item.fields is None:
+                counts.created_remote += 1
+            else:
+                counts.updated_remote += 1
+
+        with self.store.write() as s:
+            current = self._get(s, entity, local_id)
+            if current is not None and rec is not None and current.stamp.change_seq != seq:
+                # The user changed it while we talked to the server: keep their edit. The link keeps its old base,
+                # so the next run sees the remote's new state as a remote change and the edit as a local one —
+                # unless this was a create, whose base is what was just sent.
+                if new_item is not None and (link is None or link.remote_id is None):
+                    self._remember(entity, local_id, new_item.remote_id)
+                    self._save_link(s, entity, local_id, new_item, result, seq)
+                return
+            if plan.to_local:
+                stored, change = self._write_local(s, entity, current, local_id, {**result, **local_hidden})
+                self.report.changes.append(change)
+                seq = stored.stamp.change_seq
+                if current is None:
+                    counts.created_local += 1
+                else:
+                    counts.updated_local += 1
+            assert new_item is not None
+            self._remember(entity, local_id, new_item.remote_id)
+            self._save_link(s, entity, local_id, new_item, result, seq)
+            for c in plan.conflicts:
+                conflicts.add(s, acc, entity, local_id, c, label=self.connector.label(c.field))
+            counts.conflicts += len(plan.conflicts)
+
+    def _write_remote(
+        self,
+        entity: Entity,
+        local_id: str,
+        link: links.Link | None,
+        item: RemoteItem | None,
+        result: dict[str, Value],
+        remote_hidden: dict[str, Value],
+    ) -> RemoteItem:
+        acc = self.account.id
+        fields, unlinked = self._translate(result, to_local=False)
+        if unlinked:
+            log.debug(
+                "%s %s: %d reference(s) without a remote link are not sent", entity.value, local_id, len(unlinked)
+            )
+        if item is None:
+            with self.store.write() as s:  # committed before the request: a lost answer is looked up next time
+                links.save(s, acc, entity, local_id, remote_id=None)
+            return self.connector.create(entity, local_id, fields)
+        old = {**self._translate(item.fields or {}, to_local=False)[0]} if item.fields else {}
+        old_remote = {**old, **remote_hidden}
+        new_remote = {**fields, **remote_hidden}
+        if item.fields is None:
+            restored = self.connector.restore(entity, item.remote_id)
+            if restored is None:
+                with self.store.write() as s:
+                    links.save(s, acc, entity, local_id, remote_id=None)
+                return self.connector.create(entity, local_id, fields)
+            old_remote = dict(restored.fields or {})
+            return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+        return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+
+    def _save_link(
+        self, s: Session, entity: Entity, local_id: str, item: RemoteItem | None, result: Fields, seq: int
+    ) -> None:
+        assert item is not None
+        links.save(
+            s,
+            self.account.id,
+            entity,
+            local_id,
+            remote_id=item.remote_id,
+            remote_version=item.version,
+            base=dumps(result),
+            base_seq=seq,
+        )
+
+    def _prefer(self, rec: Record | None, item: RemoteItem | None) -> Side:
+        policy = self.account.policy
+        if policy is Policy.LOCAL_WINS:
+            return Side.LOCAL
+        if policy is Policy.NEWEST_WINS and rec is not None and item is not None:
+            local_time = rec.stamp.updated_at
+            if local_time is not None and item.updated_at is not None and local_time > item.updated_at:
+                return Side.LOCAL
+        return Side.REMOTE
+
+    def _problem(
+        self, entity: Entity, rec: Record | None, exc: Exception, *, local_id: str = "", remote_id: str = ""
+    ) -> None:
+        name = _name_of(rec) or remote_id or local_id
+        log.warning("sync %s %s skipped: %s", entity.value, name, exc)
+        self.report.problems.append(RecordProblem(entity, name, str(exc), local_id, remote_id))
+
+    # ---- guard and deletions -----------------------------------------------------------------------------
+
+    def _guard_and_delete(self) -> None:
+        if not self._deferred:
+            return
+        acc = self.account.id
+        with self.store.read() as s:
+            linked = links.count(s, acc)
+        local = sum(1 for d in self._deferred if not d.remote)
+        remote = sum(1 for d in self._deferred if d.remote)
+        limit = max(self.guard_min, int(linked * self.guard_share))
+        if not self.allow_mass_delete and (local > limit or remote > limit):
+            raise MassDeleteStopped(
+                f"{self.account.name}: this sync would delete {local} record(s) here and {remote} on the server "
+                f"— more than {self.guard_share:.0%} of the {linked} linked records. Nothing was deleted.",
+                local=local,
+                remote=remote,
+            )
+        for d in self._deferred:
+            self.cancel.check()
+            counts = self.report.of(d.entity)
+            if d.remote:
+                self.connector.delete(d.entity, d.remote_id)
+                with self.store.write() as s:
+                    links.drop(s, acc, d.entity, d.local_id)
+                counts.deleted_remote += 1
+                continue
+            with self.store.write() as s:
+                current = self._get(s, d.entity, d.local_id)
+                if current is not None and current.stamp.change_seq != d.seq:
+                    continue  # edited meanwhile: an edit beats a delete, the next run pushes it back
+                if current is not None and current.stamp.deleted_at is None:
+                    delete = people.delete_many if d.entity is Entity.PERSON else companies.delete_many
+                    self.report.changes.append(delete(s, [d.local_id]))
+                links.drop(s, acc, d.entity, d.local_id)
+            counts.deleted_local += 1
+
+
+class _SimulatedCrash(BaseException):
+    """Tests only: the process dies between a remote write and its local commit."""
+
+
+def _name_of(rec: Record | None) -> str:
+    if isinstance(rec, PersonRecord):
+        return rec.display_name
+    if isinstance(rec, CompanyRecord):
+        return rec.name
+    return ""
+
+
+def _plural(entity: Entity) -> str:
+    return {Entity.PERSON: "people", Entity.COMPANY: "companies", Entity.TOUCHPOINT: "touchpoints"}.get(
+        entity, entity.value
+    )
+
+
+def changed_ids(report: SyncReport, entity: Entity) -> set[str]:
+    """Local ids of `entity` the run wrote (for tests and the window's refresh)."""
+    return {i for c in report.changes if c.entity is entity for i in c.ids}
