@@ -43,6 +43,11 @@ def settings_file() -> Path:
     return config_dir() / "settings.json"
 
 
+def secrets_file() -> Path:
+    """Account secrets, only when the user opted into keeping them in a file (not encrypted, mode 0600)."""
+    return data_dir() / "secrets.json"
+
+
 def qsettings_file() -> Path:
     """Window geometry, splitters and column widths only."""
     return config_dir() / "window.ini"

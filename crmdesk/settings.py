@@ -12,6 +12,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
+SECRET_STORES = ("keyring", "file")
+"""Where account secrets are kept: the OS keyring, or (an explicit opt-in) a file that is not encrypted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,7 @@ class Settings:
     default_region: str = "DE"  # ISO 3166-1 alpha-2: how phone numbers without +country are read
     search_debounce_ms: int = 250
     page_size: int = 200
+    secret_store: str = "keyring"  # one of SECRET_STORES; "file" only when the user opted in (sync/accounts.py)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -48,6 +51,9 @@ def load(path: Path) -> Settings:
         values.pop("default_region", None)
     else:
         values["default_region"] = region.upper()
+    if values.get("secret_store", defaults.secret_store) not in SECRET_STORES:
+        log.warning("settings file %s: secret_store must be one of %s; using the keyring", path, SECRET_STORES)
+        values.pop("secret_store")
     return Settings(**values)
 
 

@@ -6,11 +6,17 @@ import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+# Secrets go to an in-memory keyring (tests/keyring_backend.py), never the developer's real one: assigned, not
+# setdefault, so a PYTHON_KEYRING_BACKEND in the shell cannot point the tests at a real keyring.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring_backend.MemoryKeyring"
+# keyring imports that module by name: tests/ must be on sys.path even in pytest's importlib mode, which adds nothing
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring_backend
 import pytest
 from hypothesis import settings
 
@@ -30,6 +36,16 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     paths.set_data_dir(d)
     yield d
     paths.set_data_dir(None)
+
+
+@pytest.fixture(autouse=True)
+def _memory_keyring() -> Iterator[None]:
+    """Every test starts with an empty in-memory keyring, whatever backend the test before it switched to."""
+    if not isinstance(keyring.get_keyring(), keyring_backend.MemoryKeyring):
+        keyring.core.init_backend()
+    keyring_backend.reset()
+    yield
+    keyring_backend.reset()
 
 
 @pytest.fixture(autouse=True)
