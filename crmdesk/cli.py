@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crmdesk import __version__, cli_exchange, paths
+from crmdesk import __version__, cli_exchange, cli_sync, paths
 from crmdesk import log as logsetup
 from crmdesk.cli_output import (
     Record,
@@ -353,6 +353,20 @@ def build_parser() -> argparse.ArgumentParser:
         kind=None,
     )
     cli_exchange.add_arguments_export(exp)
+
+    account_parser = commands.add_parser("account", help="add, list or remove the CRM accounts crmdesk syncs with")
+    _globals(account_parser, top=False)
+    account = account_parser.add_subparsers(title="commands", metavar="ACTION", dest="action", required=True)
+    for command in cli_sync.ACCOUNT_COMMANDS:
+        command.add_arguments(_sub(account, command.name, help_text=command.help, handler=command.handler, kind=None))
+    sync = _sub(
+        commands,
+        "sync",
+        help_text="sync with the CRM accounts: receive their changes, send yours (offline edits included)",
+        handler=cli_sync.run_sync,
+        kind=None,
+    )
+    cli_sync.add_arguments_sync(sync)
 
     dd = _sub(
         commands, "demo-data", help_text="fill the store with realistic sample data", handler=_demo_data, kind=None

@@ -36,7 +36,7 @@ class NotFoundError(UserError):
     """A record named by id does not exist (or was deleted)."""
 
 
-class Cancelled(CrmdeskError):  # noqa: N818 - a job that stopped on request is no error
+class Cancelled(CrmdeskError):  # a job that stopped on request is no error
     """A job stopped because its cancel token was set; never shown as an error."""
 
 

@@ -223,6 +223,7 @@ def apply_person(rec: PersonRecord | None, fields: Fields) -> PersonRecord:
     # Companies: attached ones get a card (or keep theirs, with the link's position); detached ones lose theirs —
     # a card that holds contact data stays, without the company, so no e-mail or phone is lost with the link.
     wanted = {k[len(COMPANY_PREFIX) :]: v for k, v in f.items() if k.startswith(COMPANY_PREFIX)}
+    linked = set(wanted)
     kept: list[BusinessCardRecord] = []
     for card in cards:
         if card.company_id and not card.private:
@@ -248,8 +249,14 @@ def apply_person(rec: PersonRecord | None, fields: Fields) -> PersonRecord:
             cards.append(BusinessCardRecord(favourite=True))
         fav = cards[fav_index]
         before = next((c.position for c in base.cards if c.id == fav.id), None)
-        if fav.company_id and not fav.private and before is not None and fav.position != before:
-            new_position = fav.position  # the link changed it
+        if fav.company_id and not fav.private and fav.company_id in linked:
+            link_position = fav.position
+            if before is None:  # a new card: the link's position, unless only the contact has one
+                new_position = link_position or new_position
+            elif link_position != before:
+                new_position = link_position  # the link changed it
+            elif new_position == before:
+                new_position = link_position
         cards[fav_index] = replace(fav, position=new_position)
     cards = _apply_contact_slots(cards, f)
     return base.replace(
@@ -483,7 +490,7 @@ class KanbertConnector:
     """Kanbert contacts ⇄ people (with their company links as business cards), companies ⇄ companies."""
 
     kind = AccountKind.KANBERT
-    entities = (Entity.COMPANY, Entity.PERSON)
+    entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
 
     def __init__(self, http: HttpClient, *, page_size: int = PAGE_SIZE) -> None:
         self.http = http

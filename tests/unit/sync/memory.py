@@ -60,7 +60,7 @@ class MemoryRemote:
 
 class MemoryConnector:
     kind = AccountKind.KANBERT
-    entities = (Entity.COMPANY, Entity.PERSON)
+    entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
 
     def __init__(self, remote: MemoryRemote, *, page_size: int = 7) -> None:
         self.remote = remote
@@ -88,7 +88,7 @@ class MemoryConnector:
         self._check()
         if fields.get("first_name") in self.remote.refuse:
             raise RemoteRejected("memory: refused", status=422)
-        for rid, r in self.remote.records[entity].items():
+        for r in self.remote.records[entity].values():
             if r.external_id == local_id:
                 raise RemoteRejected("memory: external id taken", status=422, problems={"external_id": "taken"})
         rid = self.remote.put(entity, fields, external_id=local_id)

@@ -39,8 +39,9 @@ B = {"a": "1", "b": "2"}
         (B, {**B, "c": ""}, {**B, "c": None}, Plan(B)),
     ],
 )
-def test_decide(base: dict[str, str] | None, local: dict[str, str] | None, remote: dict[str, str] | None,
-                expected: Plan) -> None:
+def test_decide(
+    base: dict[str, str] | None, local: dict[str, str] | None, remote: dict[str, str] | None, expected: Plan
+) -> None:
     assert decide(base, local, remote, prefer=Side.REMOTE) == expected
 
 

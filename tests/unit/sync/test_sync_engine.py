@@ -130,8 +130,9 @@ def test_what_the_remote_cannot_hold_is_never_touched_by_a_pull(world: World) ->
     assert after.tags == ("vip",) and after.notes == "met at the fair"
 
 
-@pytest.mark.parametrize(("policy", "kept", "lost"), [(Policy.REMOTE_WINS, "Remote", "Local"),
-                                                      (Policy.LOCAL_WINS, "Local", "Remote")])
+@pytest.mark.parametrize(
+    ("policy", "kept", "lost"), [(Policy.REMOTE_WINS, "Remote", "Local"), (Policy.LOCAL_WINS, "Local", "Remote")]
+)
 def test_the_same_field_changed_on_both_sides_keeps_the_loser_as_a_conflict(
     make_store: Callable[[], Store], policy: Policy, kept: str, lost: str
 ) -> None:
@@ -244,8 +245,15 @@ def test_a_refused_record_is_reported_and_the_rest_goes_on(world: World) -> None
 def test_a_person_at_a_company_is_linked_through_the_company_remote_id(world: World) -> None:
     with world.store.write() as s:
         co = companies.create(s, CompanyRecord(name="Brandt Maschinenbau GmbH"))[0]
-    p = world.add_person(ines().replace(cards=(BusinessCardRecord(company_id=co.id, position="Einkauf",
-                                                                  phones=(Phone("+4975311234", PhoneType.WORK),)),)))
+    p = world.add_person(
+        ines().replace(
+            cards=(
+                BusinessCardRecord(
+                    company_id=co.id, position="Einkauf", phones=(Phone("+4975311234", PhoneType.WORK),)
+                ),
+            )
+        )
+    )
     world.sync()
     rco, rp = world.remote_id(C, co.id), world.remote_id(P, p.id)
     assert world.remote.live(P)[rp][f"@company:{rco}"] == "Einkauf"

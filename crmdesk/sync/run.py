@@ -1,0 +1,207 @@
+"""Run a sync for one account, and settle its conflicts: the services the window and the CLI call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from crmdesk.connectors.registry import SUPPORTED, make_connector
+from crmdesk.domain.accounts import AccountRecord
+from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.merge import Side, loads
+from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record
+from crmdesk.errors import NotFoundError
+from crmdesk.store import accounts as account_rows
+from crmdesk.store import companies, conflicts, links, people
+from crmdesk.sync.accounts import Context, get_secret
+from crmdesk.sync.engine import SyncEngine, SyncReport
+from crmdesk.tasks import CancelToken, Progress, no_progress
+
+
+def sync_account(
+    ctx: Context,
+    account_id: str,
+    *,
+    cancel: CancelToken | None = None,
+    progress: Progress = no_progress,
+    allow_mass_delete: bool = False,
+) -> SyncReport:
+    """One sync run of one account, in the calling (worker) thread.
+
+    Raises:
+        SignInRequired: no secret is stored, or the server refused it.
+        MassDeleteStopped: the guard stopped the run's deletions; run again with `allow_mass_delete` to confirm.
+        RemoteError: the remote failed; the next run picks up where this one stopped.
+        Cancelled: `cancel` was set.
+    """
+    with ctx.store.read() as s:
+        account = account_rows.get(s, account_id)
+    secret = get_secret(ctx, account_id)
+    connector = make_connector(account, secret, cancel=cancel)
+    try:
+        engine = SyncEngine(
+            ctx.store,
+            account,
+            connector,
+            region=ctx.settings.default_region,
+            cancel=cancel,
+            progress=progress,
+            allow_mass_delete=allow_mass_delete,
+        )
+        return engine.run()
+    finally:
+        connector.close()
+
+
+def take_other_value(ctx: Context, conflict_id: str) -> ChangeSet | None:
+    """Settle a conflict with the value the merge did not keep: it becomes a local edit the next sync sends.
+
+    Returns:
+        The local change, or None when the record is gone (the conflict is closed either way).
+    """
+    with ctx.store.write() as s:
+        c = conflicts.get(s, conflict_id)
+        account = account_rows.get(s, c.account_id)
+        connector = make_connector(account, "")  # mapping only: no request is made
+        try:
+            rec: Record = people.get(s, c.local_id) if c.entity is Entity.PERSON else companies.get(s, c.local_id)
+        except NotFoundError:  # a deleted record has nothing left to settle
+            conflicts.resolve(s, conflict_id)
+            connector.close()
+            return None
+        fields = connector.project(rec)
+        fields[c.field] = c.other_value
+        built = connector.apply(c.entity, rec, fields)
+        connector.close()
+        if isinstance(built, PersonRecord):
+            _, change = people.update(s, built, region=ctx.settings.default_region)
+        else:
+            assert isinstance(built, CompanyRecord)
+            _, change = companies.update(s, built, region=ctx.settings.default_region)
+        conflicts.resolve(s, conflict_id)
+        return change
+
+
+def keep_value(ctx: Context, conflict_id: str) -> None:
+    """Settle a conflict with the value the merge kept (close it)."""
+    with ctx.store.write() as s:
+        conflicts.resolve(s, conflict_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A local change an account has not received yet."""
+
+    entity: Entity
+    local_id: str
+    name: str
+    change: str  # "new", "changed" or "deleted"
+
+
+def outbox(ctx: Context, account_id: str, *, limit: int = 500) -> list[OutboxEntry]:
+    """What the next sync of an account will send, oldest change first (at most `limit` entries per entity).
+
+    A record changed only in what this account cannot hold (a tag, for Kanbert) is listed too: the engine finds out
+    while syncing that it has nothing to send for it.
+    """
+    out: list[OutboxEntry] = []
+    with ctx.store.read() as s:
+        account = account_rows.get(s, account_id)
+        entities = _entities(account)
+        for entity in entities:
+            for p in links.pending(s, account_id, entity, limit=limit):
+                try:
+                    rec = _get(s, entity, p.local_id, include_deleted=True)
+                except NotFoundError:
+                    continue
+                if p.deleted and not p.linked:
+                    continue
+                change = "deleted" if p.deleted else ("changed" if p.linked else "new")
+                out.append(OutboxEntry(entity, p.local_id, _name(rec), change))
+    return out
+
+
+def count_pending(ctx: Context) -> int:
+    """How many local changes wait to be sent, over every enabled account (for the status bar)."""
+    total = 0
+    with ctx.store.read() as s:
+        for account in account_rows.all_accounts(s):
+            if account.enabled:
+                for entity in _entities(account):
+                    total += sum(1 for p in links.pending(s, account.id, entity) if p.linked or not p.deleted)
+    return total
+
+
+def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str) -> ChangeSet | None:
+    """Undo a local change before it is sent: the record goes back to what the account last agreed on.
+
+    A record the account has never seen (new here) is deleted — the caller asks the user first.
+
+    Returns:
+        The local change, or None when there was nothing to undo.
+    """
+    with ctx.store.write() as s:
+        account = account_rows.get(s, account_id)
+        link = links.by_local(s, account_id, entity, local_id)
+        try:
+            rec = _get(s, entity, local_id, include_deleted=True)
+        except NotFoundError:
+            return None
+        if link is None or link.remote_id is None:
+            if rec.stamp.deleted_at is not None:
+                return None
+            delete = people.delete_many if entity is Entity.PERSON else companies.delete_many
+            return delete(s, [local_id])
+        connector = make_connector(account, "")  # mapping only: no request is made
+        try:
+            built = connector.apply(entity, rec, loads(link.base))
+        finally:
+            connector.close()
+        stored: Record
+        if isinstance(built, PersonRecord):
+            stored, change = people.update(s, built, region=ctx.settings.default_region)
+        else:
+            assert isinstance(built, CompanyRecord)
+            stored, change = companies.update(s, built, region=ctx.settings.default_region)
+        links.save(
+            s,
+            account_id,
+            entity,
+            local_id,
+            remote_id=link.remote_id,
+            remote_version=link.remote_version,
+            base=link.base,
+            base_seq=stored.stamp.change_seq,
+        )
+        return change
+
+
+def _entities(account: AccountRecord) -> tuple[Entity, ...]:
+    return (Entity.COMPANY, Entity.PERSON) if account.kind in SUPPORTED else ()
+
+
+def _get(s: Session, entity: Entity, local_id: str, *, include_deleted: bool = False) -> Record:
+    if entity is Entity.PERSON:
+        return people.get(s, local_id, include_deleted=include_deleted)
+    return companies.get(s, local_id, include_deleted=include_deleted)
+
+
+def _name(rec: Record) -> str:
+    if isinstance(rec, PersonRecord):
+        return rec.display_name
+    if isinstance(rec, CompanyRecord):
+        return rec.name
+    return rec.id
+
+
+__all__ = [
+    "OutboxEntry",
+    "Side",
+    "count_pending",
+    "discard_pending",
+    "keep_value",
+    "outbox",
+    "sync_account",
+    "take_other_value",
+]

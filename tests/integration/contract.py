@@ -1,0 +1,122 @@
+"""The contract every connector keeps, run against its emulator (STYLE §8; vdirsyncer's StorageTests).
+
+A connector's test module subclasses `ConnectorContract` and provides the fixtures `connector` (a connector to an
+empty remote), `person_fields` (a sync-field dict of a person this remote can hold) and `edit` (a field name and a
+new value for it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crmdesk.connectors.base import Connector, RemoteItem
+from crmdesk.domain.merge import clean
+from crmdesk.domain.records import Entity, new_id
+from crmdesk.errors import RemoteUnavailable, SignInRequired
+
+P = Entity.PERSON
+
+
+def pull_all(connector: Connector, entity: Entity, cursor: str | None = None) -> tuple[list[RemoteItem], str | None]:
+    items: list[RemoteItem] = []
+    last: str | None = None
+    for page in connector.pull(entity, cursor):
+        items.extend(page.items)
+        last = page.cursor or last
+    return items, last
+
+
+class ConnectorContract:
+    """Tests every connector inherits."""
+
+    def test_create_then_pull_sees_it_with_its_fields(
+        self, connector: Connector, person_fields: dict[str, Any]
+    ) -> None:
+        local_id = new_id()
+        made = connector.create(P, local_id, person_fields)
+        items, _ = pull_all(connector, P)
+        (item,) = [i for i in items if i.remote_id == made.remote_id]
+        assert item.fields is not None
+        assert clean(item.fields) == clean(person_fields)
+
+    def test_find_created_finds_what_create_made_and_only_that(
+        self, connector: Connector, person_fields: dict[str, Any]
+    ) -> None:
+        local_id = new_id()
+        assert connector.find_created(P, local_id) is None
+        made = connector.create(P, local_id, person_fields)
+        found = connector.find_created(P, local_id)
+        assert found is not None and found.remote_id == made.remote_id
+
+    def test_update_changes_the_given_field_and_keeps_the_rest(
+        self, connector: Connector, person_fields: dict[str, Any], edit: tuple[str, str]
+    ) -> None:
+        made = connector.create(P, new_id(), person_fields)
+        field, value = edit
+        connector.update(P, made.remote_id, {**person_fields, field: value}, person_fields)
+        items, _ = pull_all(connector, P)
+        (item,) = [i for i in items if i.remote_id == made.remote_id]
+        assert clean(item.fields or {}) == clean({**person_fields, field: value})
+
+    def test_incremental_pull_sees_changes_and_deletions_since_its_cursor(
+        self, connector: Connector, person_fields: dict[str, Any], edit: tuple[str, str]
+    ) -> None:
+        a = connector.create(P, new_id(), person_fields)
+        b = connector.create(P, new_id(), {**person_fields, "first_name": "Bert"})
+        c = connector.create(P, new_id(), {**person_fields, "first_name": "Carla"})
+        _, cursor = pull_all(connector, P)
+        assert cursor is not None
+        field, value = edit
+        connector.update(P, a.remote_id, {**person_fields, field: value}, person_fields)
+        connector.delete(P, b.remote_id)
+        items, _ = pull_all(connector, P, cursor)
+        by_id = {i.remote_id: i for i in items}
+        assert by_id[a.remote_id].fields is not None and by_id[a.remote_id].fields[field] == value  # type: ignore[index]
+        assert by_id[b.remote_id].deleted
+        assert c.remote_id not in by_id or not by_id[c.remote_id].deleted
+
+    def test_a_full_pull_pages_through_everything_once_and_says_it_is_complete(
+        self, connector: Connector, person_fields: dict[str, Any]
+    ) -> None:
+        made = {connector.create(P, new_id(), {**person_fields, "first_name": f"N{i}"}).remote_id for i in range(23)}
+        pages = list(connector.pull(P, None))
+        ids = [i.remote_id for p in pages for i in p.items]
+        assert len(pages) > 1, "page size too large for this test"
+        assert sorted(ids) == sorted(made)
+        assert pages[-1].complete and not any(p.complete for p in pages[:-1])
+
+    def test_delete_of_a_missing_record_is_no_error(self, connector: Connector, person_fields: dict[str, Any]) -> None:
+        made = connector.create(P, new_id(), person_fields)
+        connector.delete(P, made.remote_id)
+        connector.delete(P, made.remote_id)
+
+    def test_restore_brings_a_deleted_record_back_or_says_it_cannot(
+        self, connector: Connector, person_fields: dict[str, Any]
+    ) -> None:
+        made = connector.create(P, new_id(), person_fields)
+        connector.delete(P, made.remote_id)
+        restored = connector.restore(P, made.remote_id)
+        if restored is not None:
+            items, _ = pull_all(connector, P)
+            assert made.remote_id in {i.remote_id for i in items if not i.deleted}
+
+    def test_labels_are_words(self, connector: Connector, person_fields: dict[str, Any]) -> None:
+        for field in person_fields:
+            label = connector.label(field)
+            assert label and "_" not in label
+
+    def test_project_apply_round_trip(self, connector: Connector, person_fields: dict[str, Any]) -> None:
+        rec = connector.apply(P, None, person_fields)
+        assert clean(connector.project(rec)) == clean(person_fields)
+
+    # Failures every connector turns into the same errors.
+
+    def test_a_refused_secret_asks_to_sign_in(self, bad_connector: Connector) -> None:
+        with pytest.raises(SignInRequired):
+            pull_all(bad_connector, P)
+
+    def test_an_unreachable_server_is_unavailable(self, dead_connector: Connector) -> None:
+        with pytest.raises(RemoteUnavailable):
+            pull_all(dead_connector, P)
