@@ -367,6 +367,22 @@ def build_parser() -> argparse.ArgumentParser:
         kind=None,
     )
     cli_sync.add_arguments_sync(sync)
+    outbox = _sub(
+        commands,
+        "outbox",
+        help_text="list the local changes the next sync will send",
+        handler=cli_sync.run_outbox,
+        kind=None,
+    )
+    cli_sync.add_arguments_outbox(outbox)
+    conflicts = _sub(
+        commands,
+        "conflicts",
+        help_text="list or settle the fields you and the server both changed",
+        handler=cli_sync.run_conflicts,
+        kind=None,
+    )
+    cli_sync.add_arguments_conflicts(conflicts)
 
     dd = _sub(
         commands, "demo-data", help_text="fill the store with realistic sample data", handler=_demo_data, kind=None

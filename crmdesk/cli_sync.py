@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -71,11 +72,17 @@ def _seconds_arg(text: str) -> int:
 
 
 def _add_secret_stdin(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
         "--secret-stdin",
         action="store_true",
         help="read the secret (API token or password) from the first line of stdin; without it, it is asked for "
         "when stdin is a terminal",
+    )
+    source.add_argument(
+        "--secret-env",
+        metavar="VAR",
+        help="take the secret from the environment variable VAR (for scripts; it never appears on the command line)",
     )
 
 
@@ -83,7 +90,8 @@ def _arguments_add(p: argparse.ArgumentParser) -> None:
     p.add_argument(  # not dest "kind": cli.py keeps its record kind there
         "--kind", dest="account_kind", required=True, choices=[k.value for k in AccountKind], help="which CRM or server"
     )
-    p.add_argument("--name", required=True, metavar="NAME", help="a name for the account, e.g. 'Work CRM'")
+    p.add_argument("name", nargs="?", metavar="NAME", help="a name for the account, e.g. 'Work CRM'")
+    p.add_argument("--name", dest="name_option", metavar="NAME", help=argparse.SUPPRESS)  # the older spelling
     p.add_argument("--url", required=True, metavar="URL", help="base URL (https; http only for localhost)")
     p.add_argument(
         "--option",
@@ -152,7 +160,11 @@ def _as_options() -> Iterator[None]:
 
 def _read_secret(args: argparse.Namespace, *, account_name: str) -> str:
     """The secret from one line of stdin (`--secret-stdin`) or, on a terminal, from a prompt without echo."""
-    if args.secret_stdin:
+    if getattr(args, "secret_env", None):
+        secret = os.environ.get(args.secret_env, "")
+        if not secret:
+            raise UserError(f"The environment variable {args.secret_env} is not set or empty.")
+    elif args.secret_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin is not None and sys.stdin.isatty():
         try:
@@ -211,9 +223,12 @@ def _print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def run_add(ctx: Context, args: argparse.Namespace) -> int:
+    name = args.name if args.name is not None else args.name_option
+    if name is None:
+        raise ValidationError({"NAME": "give the account a name, e.g. crmdesk account add 'Work CRM' --kind …"})
     rec = AccountRecord(
         kind=AccountKind(args.account_kind),
-        name=args.name,
+        name=name,
         base_url=args.url,
         options=tuple(sorted(dict(args.option).items())),
         interval_s=args.interval,
@@ -414,3 +429,136 @@ def run_sync(ctx: Context, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     return 1 if failed else 0
+
+
+# ---- crmdesk outbox [ACCOUNT] · crmdesk conflicts list|resolve -------------------------------------------------
+
+
+def add_arguments_outbox(p: argparse.ArgumentParser) -> None:
+    p.add_argument("account", nargs="?", metavar="ACCOUNT", help="id, id prefix or name (default: every account)")
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+
+
+def run_outbox(ctx: Context, args: argparse.Namespace) -> int:
+    """What the next sync will send, per account."""
+    from crmdesk.sync.run import outbox
+
+    targets = [resolve_account(ctx, args.account)] if args.account else accounts.list_accounts(ctx)
+    entries = [(a, e) for a in targets for e in outbox(ctx, a.id)]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"account": a.name, "entity": e.entity.value, "id": e.local_id, "name": e.name, "change": e.change}
+                    for a, e in entries
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    if not entries:
+        print("Nothing waits to be sent.", file=sys.stderr)
+        return 0
+    _print_table(
+        ("account", "record", "name", "change", "id"),
+        [(a.name, e.entity.value, e.name, e.change, e.local_id) for a, e in entries],
+    )
+    return 0
+
+
+def add_arguments_conflicts(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(title="actions", metavar="ACTION", dest="conflict_action", required=True)
+    listing = actions.add_parser("list", help="list the open conflicts", description="list the open conflicts")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    resolve = actions.add_parser(
+        "resolve",
+        help="settle conflicts: keep your value or take the server's",
+        description="settle conflicts: keep your value or take the server's (the next sync sends the result)",
+    )
+    which = resolve.add_mutually_exclusive_group(required=True)
+    which.add_argument("conflict", nargs="?", metavar="ID", help="the conflict's id or an unambiguous start of it")
+    which.add_argument("--all", action="store_true", help="every open conflict")
+    side = resolve.add_mutually_exclusive_group(required=True)
+    side.add_argument("--mine", action="store_true", help="keep the value from this computer")
+    side.add_argument("--theirs", action="store_true", help="take the value from the server")
+
+
+def _value_text(value: object) -> str:
+    if value is None:
+        return "(empty)"
+    if value is True:
+        return "yes"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def run_conflicts(ctx: Context, args: argparse.Namespace) -> int:
+    """`crmdesk conflicts list|resolve`."""
+    from crmdesk.domain.merge import Side
+    from crmdesk.domain.records import Entity
+    from crmdesk.store import companies as company_store
+    from crmdesk.store import conflicts
+    from crmdesk.store import people as people_store
+    from crmdesk.sync.run import resolve_conflict
+
+    with ctx.store.read() as s:
+        open_ = conflicts.open_conflicts(s)
+        names = {}
+        for c in open_:
+            try:
+                if c.entity is Entity.COMPANY:
+                    names[c.id] = company_store.get(s, c.local_id, include_deleted=True).name
+                else:
+                    names[c.id] = people_store.get(s, c.local_id, include_deleted=True).display_name
+            except NotFoundError:
+                names[c.id] = c.local_id
+    if args.conflict_action == "list":
+        if args.json:
+            rows = [
+                {
+                    "id": c.id,
+                    "record": names[c.id],
+                    "field": c.label or c.field,
+                    "mine": c.local,
+                    "theirs": c.remote,
+                    "kept": "mine" if c.kept is Side.LOCAL else "theirs",
+                }
+                for c in open_
+            ]
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return 0
+        if not open_:
+            print("No open conflicts.", file=sys.stderr)
+            return 0
+        _print_table(
+            ("id", "record", "field", "mine", "theirs", "kept"),
+            [
+                (
+                    c.id,
+                    names[c.id],
+                    c.label or c.field,
+                    _value_text(c.local),
+                    _value_text(c.remote),
+                    "mine" if c.kept is Side.LOCAL else "theirs",
+                )
+                for c in open_
+            ],
+        )
+        return 0
+    targets = open_ if args.all else [c for c in open_ if c.id.startswith(args.conflict.strip().lower())]
+    if not targets:
+        raise NotFoundError(
+            f"There is no open conflict “{args.conflict}”.", hints=("See them: crmdesk conflicts list",)
+        )
+    if len(targets) > 1 and not args.all:
+        raise UserError(f"“{args.conflict}” matches {len(targets)} conflicts.", hints=("Give more of the id.",))
+    side = Side.LOCAL if args.mine else Side.REMOTE
+    for c in targets:
+        resolve_conflict(ctx, c.id, side)
+    print(
+        f"Settled {len(targets)} conflict{'s' if len(targets) != 1 else ''}; the next sync sends the result.",
+        file=sys.stderr,
+    )
+    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+import threading
 from pathlib import Path
 
 _SECRET_PATTERNS = (
@@ -13,8 +14,24 @@ _SECRET_PATTERNS = (
 )
 
 
+_known_secrets: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Redact this exact value from every log line from now on (tokens in URL paths have no telltale name)."""
+    if len(value) >= 4:
+        with _known_lock:
+            _known_secrets.add(value)
+
+
 def redact(text: str) -> str:
-    """The text with anything that looks like a credential replaced by ***."""
+    """The text with every registered secret, and anything that looks like a credential, replaced by ***."""
+    with _known_lock:
+        known = sorted(_known_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, "***")
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(r"\1***", text)
     return text
@@ -37,13 +54,20 @@ def setup(log_dir: Path | None, *, verbose: bool = False) -> Path | None:
     """
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # httpx and httpcore log every request (with its URL) at INFO/DEBUG; crmdesk.connectors.http logs the same,
+    # redacted, so theirs would only repeat it.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     for h in list(root.handlers):
         root.removeHandler(h)
+        if getattr(h, "crmdesk", False):
+            h.close()  # ours: its file would stay open
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = logging.StreamHandler()
     console.setLevel(logging.DEBUG if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     console.addFilter(RedactingFilter())
+    console.crmdesk = True  # type: ignore[attr-defined]
     root.addHandler(console)
     if log_dir is None:
         return None
@@ -55,5 +79,6 @@ def setup(log_dir: Path | None, *, verbose: bool = False) -> Path | None:
         return None
     handler.setFormatter(fmt)
     handler.addFilter(RedactingFilter())
+    handler.crmdesk = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     return path

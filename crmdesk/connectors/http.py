@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from crmdesk import log as log_setup
 from crmdesk.errors import (
     RemoteNotFound,
     RemoteRejected,
@@ -77,6 +78,8 @@ class HttpClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self._secrets = tuple(s for s in secrets if s)
+        for secret in self._secrets:
+            log_setup.register_secret(secret)
         self._rng = sleep_jitter or random.Random()
         self.on_unauthorized: Callable[[], bool] | None = None
         self.requests = 0
@@ -97,6 +100,7 @@ class HttpClient:
         self._client.headers[name] = value
         if secret and value:
             self._secrets = (*self._secrets, value)
+            log_setup.register_secret(value)
 
     def redact(self, text: str) -> str:
         """`text` with every secret of this account replaced by ***."""

@@ -83,6 +83,16 @@ def take_other_value(ctx: Context, conflict_id: str) -> ChangeSet | None:
         return change
 
 
+def resolve_conflict(ctx: Context, conflict_id: str, side: Side) -> ChangeSet | None:
+    """Settle a conflict with one side's value: `Side.LOCAL` is "keep mine", `Side.REMOTE` "take theirs"."""
+    with ctx.store.read() as s:
+        kept = conflicts.get(s, conflict_id).kept
+    if kept is side:
+        keep_value(ctx, conflict_id)
+        return None
+    return take_other_value(ctx, conflict_id)
+
+
 def keep_value(ctx: Context, conflict_id: str) -> None:
     """Settle a conflict with the value the merge kept (close it)."""
     with ctx.store.write() as s:
@@ -202,6 +212,7 @@ __all__ = [
     "discard_pending",
     "keep_value",
     "outbox",
+    "resolve_conflict",
     "sync_account",
     "take_other_value",
 ]
