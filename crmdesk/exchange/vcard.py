@@ -7,7 +7,9 @@ what real address books write and vobject refuses: vCard 2.1 quoted-printable so
 property (Shift_JIS, Latin-1, …), files that are UTF-16 without a BOM or Latin-1 without saying so, lines folded in
 the middle of a UTF-8 sequence (unfolding happens on bytes), iOS ``\\r\\r\\n`` line ends, base64 photos with odd
 folding or padding, lines broken without fold whitespace, cards without FN or VERSION. A problem with the file as a
-whole raises `UnreadableFile`; a problem with one card rejects that card only, and the reading goes on.
+whole raises `UnreadableFile`; a problem with one card rejects that card only, and the reading goes on. What a card
+read anyway does against the vCard standard of its VERSION (line ends other than CRLF, a property or parameter that
+version does not define, a missing FN, …) is said in its warnings, once per rule and property (`vcard_rules`).
 
 Writing (`write_card`, `write_business_card`) is also crmdesk's own serializer (vobject's is slower than the goal
 of issue 3 allows); vobject reads everything it writes (the tests check). Lines are folded at 75 octets without
@@ -54,7 +56,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from crmdesk import __version__
@@ -74,6 +76,15 @@ from crmdesk.domain.records import (
 )
 from crmdesk.errors import ValidationError
 from crmdesk.exchange.base import CardResult, UnreadableFile
+from crmdesk.exchange.vcard_rules import (
+    Findings,
+    LineEnds,
+    Rules,
+    begin_end_blanks,
+    component_count,
+    link_without_value,
+    missing_fn,
+)
 
 __all__ = ["MAX_PHOTO_BYTES", "read_cards", "safe_file_name", "write_business_card", "write_card"]
 
@@ -356,6 +367,7 @@ class _Source:
         self.overlong: dict[int, int] = {}
         self.count = 0
         self.head = b""  # the start of the file (UTF-8), for the message when it is no vCard
+        self.ends = LineEnds()  # the line ends seen so far (standard conformance)
 
     def _read(self) -> bytes:
         try:
@@ -403,6 +415,7 @@ class _Source:
             if chunk.endswith(b"\r"):
                 body = chunk.rstrip(b"\r")
                 carry, chunk = chunk[len(body) :], body
+            self.ends.count(chunk, self.count + 1)
             last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
             if last < 0:
                 if chunk:
@@ -424,6 +437,8 @@ class _Source:
             rest = chunk[last + 1 :]
             if rest:
                 parts, size = [rest], len(rest)
+        if carry:
+            self.ends.count_tail(carry)
         if parts or carry:
             tail = b"".join(parts) if size <= _MAX_LINE else parts[0]
             lines = (tail + carry).replace(b"\r\r\n", b"\r\n").splitlines() or [b""]
@@ -466,9 +481,11 @@ class _Block:
     long: dict[int, int] = field(default_factory=dict)  # index of an over-long logical line → its real length
     version: bytes | None = None  # the value of its (first) VERSION line
     error: str = ""
+    blanks: list[tuple[int, str]] = field(default_factory=list)  # (line, "BEGIN"/"END") with blanks after VCARD
 
 
 _BE = (b"B", b"b", b"E", b"e")
+_BLANK = (b" ", b"\t")
 _FOLD = (b" ", b"\t")
 _LineIter = Iterator[tuple[int, bytes]]
 
@@ -496,6 +513,8 @@ def _blocks(src: _Source) -> Iterator[_Block]:
             for n, line in it:
                 if line[:1] in _BE and _begin_end(line) == 1:
                     block = _Block(n)
+                    if line[-1:] in _BLANK:
+                        block.blanks.append((n, "BEGIN"))
                     break
             else:
                 return
@@ -521,6 +540,8 @@ def _fill(block: _Block, it: _LineIter, src: _Source) -> tuple[_Block, _Block | 
             kind = _begin_end(line)
             if kind == -1:
                 if depth == 1:
+                    if line[-1:] in _BLANK:
+                        block.blanks.append((n, "END"))
                     return block, None, it
                 depth -= 1
                 lines.append(line)
@@ -530,7 +551,10 @@ def _fill(block: _Block, it: _LineIter, src: _Source) -> tuple[_Block, _Block | 
             if kind == 1:
                 if depth == 1 and not v21:
                     block.error = f"the card has no END:VCARD (another card begins at line {n})"
-                    return block, _Block(n), it
+                    following = _Block(n)
+                    if line[-1:] in _BLANK:
+                        following.blanks.append((n, "BEGIN"))
+                    return block, following, it
                 if depth == 1:
                     nest_at = len(lines)
                     if open_at < 0:
@@ -676,8 +700,8 @@ def _parse_line(no: int, line: bytes, size: int = 0) -> _Prop:
                 params.extend((key, v.strip()) for v in _param_values(value))
             else:
                 params.append((key, value.strip()))
-        elif part.strip():
-            params.append(("", part.strip()))
+        elif part.strip():  # a vCard 2.1 bare parameter; "FAX,WORK" are two
+            params.extend(("", v.strip()) for v in part.split(",") if v.strip())
     return _Prop(no, group, name.upper(), params, line[colon + 1 :], head, size)
 
 
@@ -728,9 +752,10 @@ def _is_home(types: frozenset[str]) -> bool:
     return "home" in types and "work" not in types
 
 
-def _address(value: str) -> Address:
-    """ADR: post office box, extended address and street on lines of `street`; the country as a code if known."""
-    c = [*_components(value), "", "", "", "", "", "", ""]
+def _address(components: list[str]) -> Address:
+    """ADR (its unescaped components): post office box, extended address and street on lines of `street`; the
+    country as a code if known."""
+    c = [*components, "", "", "", "", "", "", ""]
     street = "\n".join(s for s in (c[0], c[1], c[2]) if s.strip())
     country = _country_code(c[6]) if c[6].strip() else ""
     return Address(street=street, city=c[3], region=c[4], postcode=c[5], country=country)
@@ -838,12 +863,22 @@ class _Card:
         self.extras: list[tuple[int, str]] = []  # (line number, content line), sorted into file order at the end
         self.fallback: str | None = None  # the charset for bytes that are not UTF-8 and name none
         self.v21 = False
+        self.version = ""  # "2.1", "3.0", "4.0", or "" if the card has no VERSION
+        self.findings = Findings()  # where the card deviates from the standard of its version
 
     # -- small helpers ----------------------------------------------------------------------------------------------
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def all_warnings(self, *, company: bool = False) -> tuple[str, ...]:
+        """The reader's warnings, then what deviates from the standard (one sentence per rule and property);
+        `company`: the card became a company's."""
+        if not self.findings:
+            return tuple(self.warnings)
+        found = self.findings.sentences(company=company)
+        return (*self.warnings, *(w for w in found if w not in self.warnings))
 
     def reject(self, reason: str) -> CardResult:
         return CardResult(self.number, self.block.line, error=reason, name=self.name_for_report())
@@ -1056,6 +1091,9 @@ class _Card:
         else:
             self.warn("The card has no VERSION line; it was read as vCard 3.0.")
         self.v21 = version == "2.1"
+        self.version = version
+        for i, text in enumerate(begin_end_blanks(version, block.blanks)):
+            self.findings.note(f"blank:{i}", text)
         props = self.logical_lines()
         for p in props:
             if p.size:
@@ -1113,6 +1151,7 @@ class _Draft:
         self.props = props
         self.n: list[str] | None = None
         self.fn = ""
+        self.has_fn = False  # an FN line, even an empty one
         self.org: list[str] | None = None
         self.title: str | None = None
         self.roles: list[tuple[str, _Prop]] = []
@@ -1144,7 +1183,13 @@ class _Draft:
                 self.labels.append(_Label(p, _unescape(card.text(p)).strip(), custom=True))
         handlers = _HANDLERS
         group_labels = {id(label.prop) for label in self.labels}
+        rules = _RULES[card.version]
+        findings = card.findings
         for p in self.props:
+            found = rules.check(p.head, p.name, p.params)
+            if found:
+                for f in found:
+                    findings.add(f, p.no)
             handler = handlers.get(p.name)
             if handler is not None:
                 handler(self, p)
@@ -1156,9 +1201,11 @@ class _Draft:
             self.card.keep(p)
             return
         parts = _split(self.card.text(p), ";")
+        self._count(p, len(parts))
         self.n = [_join_list(c, ", " if i == 4 else " ") for i, c in enumerate(parts[:5])]
 
     def _fn(self, p: _Prop) -> None:
+        self.has_fn = True
         text = normalize_text(_unescape(self.card.text(p)))
         if not self.fn:
             self.fn = text
@@ -1193,7 +1240,9 @@ class _Draft:
         card = int(card_param) if card_param.isdigit() else 0
         address: Address | None = None
         if p.name == "ADR":
-            address = _address(text)
+            components = _components(text)
+            self._count(p, len(components))
+            address = _address(components)
             if address.is_empty():
                 return
             value = ""
@@ -1249,9 +1298,20 @@ class _Draft:
             raise _Reject(f"the {what}'s base64 data is damaged")
         return data
 
+    def _count(self, p: _Prop, count: int) -> None:
+        found = component_count(self.card.version, p.name, count)
+        if found is not None:
+            self.card.findings.add(found, p.no)
+
+    def _link(self, p: _Prop) -> None:
+        found = link_without_value(self.card.version, p.name, p.raw, p.params)
+        if found is not None:
+            self.card.findings.add(found, p.no)
+
     def _photo(self, p: _Prop) -> None:
         if not p.raw.strip():
             return
+        self._link(p)
         data = self._image(p)
         if data is None or self.photo is not None:
             self.card.keep(p)
@@ -1262,6 +1322,8 @@ class _Draft:
             self.photo = data
 
     def _logo(self, p: _Prop) -> None:
+        if p.raw.strip():
+            self._link(p)
         data = self._image(p) if p.raw.strip() else None
         if data is not None and self.logo is None and _sniff_image(data):
             self.logo = data
@@ -1325,17 +1387,28 @@ class _Draft:
             # Apple's company cards (X-ABShowAs:COMPANY) may carry the company's name split into N as well.
             n_is_company = n_name is not None and " ".join(x for x in (n_name[2], n_name[4]) if x) == org_name
             if self.kind_org and company_name:
+                self._required("ORG")
                 return self._company(company_name, named=n_name is not None and not n_is_company)
             if self.company_kind and org_name and (n_name is None or n_is_company):
+                self._required("ORG")
                 return self._company(org_name, named=False)
             if n_name is None and org_name and (not self.fn or self.fn == org_name):
+                self._required("ORG")
                 return self._company(org_name, named=False)
             name = n_name or self._fn_name()
             if name is None:
                 raise _Reject("the card has no name (no N, FN or ORG)")
+            if n_name:
+                self._required("N")
             return self._person(name)
         except _Reject as r:
             return card.reject(str(r))
+
+    def _required(self, source: str) -> None:
+        """Note a missing FN that the card's version requires; the name was taken from `source`."""
+        text = missing_fn(self.card.version, self.has_fn, source)
+        if text:
+            self.card.findings.note("required:FN", text)
 
     def _n_name(self) -> tuple[str, str, str, str, str, str] | None:
         """(salutation, title, first, middle, last, suffix) from N, or None if N names no one."""
@@ -1455,7 +1528,7 @@ class _Draft:
         extras = _in_order(card.extras)
         if extras != normal.vcard_extra:
             normal = normal.replace(vcard_extra=extras)
-        return CardResult(card.number, card.block.line, person=normal, warnings=tuple(card.warnings))
+        return CardResult(card.number, card.block.line, person=normal, warnings=card.all_warnings())
 
     def _drop_bad_items(self, person: PersonRecord, problems: dict[str, str], specs: list[_Spec]) -> list[_Spec]:
         """Take the e-mails, phones and addresses the store refuses off the cards, keeping their lines as written;
@@ -1558,7 +1631,7 @@ class _Draft:
         if lost:
             shown = ", ".join(lost[:6]) + (", …" if len(lost) > 6 else "")
             card.warn(f"The card is a company's, which has no place for {shown}; that was left out.")
-        return CardResult(card.number, card.block.line, company=normal, warnings=tuple(card.warnings))
+        return CardResult(card.number, card.block.line, company=normal, warnings=card.all_warnings(company=True))
 
     def _drop_bad_company_parts(self, company: CompanyRecord, problems: dict[str, str]) -> CompanyRecord:
         card = self.card
@@ -1608,6 +1681,8 @@ _HANDLERS: dict[str, Callable[[_Draft, _Prop], None]] = {
     "X-CRMDESK-LIFECYCLE": _Draft._lifecycle,
     "X-CRMDESK-CUSTOM": _Draft._custom,
 }
+# The standard-conformance rules per VERSION ("" for a card without one), sharing their caches across files.
+_RULES = {version: Rules(version, handled=frozenset(_HANDLERS), skipped=_SKIP) for version in ("", "2.1", "3.0", "4.0")}
 
 
 def _typed(a: Address | None, types: frozenset[str], pref: bool) -> Address:
@@ -1662,11 +1737,16 @@ def read_cards(stream: BinaryIO, *, region: str = "DE", source: str = "") -> Ite
     number = 0
     for block in _blocks(src):
         number += 1
+        card = _Card(number, block, region)
         try:
-            result = _Card(number, block, region).read()
+            result = card.read()
         except Exception:  # a bug must not end an import of thousands of cards: this card is skipped, and logged
             _log.exception("reading card %d (line %d) of %s failed", number, block.line, source or "a vCard file")
             result = CardResult(number, block.line, error="crmdesk could not read this card (an internal error)")
+        if not result.rejected:  # the file's line ends: noted once, on the first card read after they show
+            note = src.ends.note(card.version)
+            if note:
+                result = replace(result, warnings=(note, *result.warnings))
         yield result
     if number == 0:
         raise UnreadableFile(_not_vcard_message(source, src))

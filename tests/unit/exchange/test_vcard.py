@@ -273,7 +273,7 @@ def test_quoted_printable_and_charset() -> None:
 
 
 def test_latin1_without_charset_is_read_with_a_warning() -> None:
-    (r,) = read(card("N:Müller;Jürgen").encode("latin-1"))
+    (r,) = read(card("N:Müller;Jürgen", "FN:Jürgen Müller").encode("latin-1"))
     assert r.person is not None and r.person.last_name == "Müller"
     assert r.warnings == ("The card is not UTF-8 and names no charset; it was read as Windows-1252 (Latin-1).",)
 
@@ -436,6 +436,7 @@ def test_apple_labels() -> None:
 def test_invalid_email_and_phone_are_kept_as_written() -> None:
     r = one(
         "N:Schmidt;Anna",
+        "FN:Anna Schmidt",
         "EMAIL;TYPE=WORK:anna(at)example.com",
         "X-FOO:bar",
         "TEL;TYPE=HOME:12",
@@ -485,7 +486,7 @@ def test_birthday(value: str, iso: str) -> None:
 
 
 def test_birthday_that_is_no_date_is_kept() -> None:
-    r = one("N:A;B", "BDAY;VALUE=text:circa 1800", version="4.0")
+    r = one("N:A;B;;;", "FN:B A", "BDAY;VALUE=text:circa 1800", version="4.0")
     assert r.person is not None and r.person.birthday is None
     assert r.person.vcard_extra == ("BDAY;VALUE=text:circa 1800",)
     assert r.warnings == ("The birthday “circa 1800” is no date crmdesk understands; it was kept as written.",)
@@ -532,7 +533,7 @@ def test_photo_forms(line: str) -> None:
 def test_photo_by_url_and_photo_that_is_no_image_are_kept() -> None:
     p = person("N:A;B", "PHOTO;VALUE=uri:https://example.com/a.jpg")
     assert p.photo is None and p.vcard_extra == ("PHOTO;VALUE=uri:https://example.com/a.jpg",)
-    r = one("N:A;B", "PHOTO;ENCODING=b:" + base64.b64encode(b"hello world").decode())
+    r = one("N:A;B", "FN:B A", "PHOTO;ENCODING=b:" + base64.b64encode(b"hello world").decode())
     assert (
         r.person is not None
         and r.person.photo is None
@@ -568,7 +569,7 @@ def test_extra_lines_are_kept_exactly_in_file_order() -> None:
 
 
 def test_continuation_without_fold_whitespace() -> None:
-    r = one("N:A;B", "NOTE:We met at a party.", "That was cool!", "X-FOO:bar")
+    r = one("N:A;B", "NOTE:We met at a party.", "That was cool!", "X-FOO:bar", "FN:B A")
     assert r.person is not None and r.person.notes == "We met at a party.\nThat was cool!"
     assert r.warnings == ("Line 5 does not begin with a property; it was read as part of the line before.",)
 
@@ -599,10 +600,146 @@ def test_company_cards() -> None:
     assert r.company is not None and r.company.name == "Test Inc."
     r = one("N:Schmidt;Anna", "ORG:Brandt GmbH", "X-ABShowAs:COMPANY", "NICKNAME:Anni")
     assert r.person is not None  # a person's name that is not the company's: kept as a person at that company
-    r = one("N:Schmidt;Anna", "FN:Brandt GmbH", "ORG:Brandt GmbH", "KIND:org", "NICKNAME:Anni", version="4.0")
+    r = one("N:Schmidt;Anna;;;", "FN:Brandt GmbH", "ORG:Brandt GmbH", "KIND:org", "NICKNAME:Anni", version="4.0")
     assert r.company is not None
     assert r.warnings == (
         "The card is a company's, which has no place for the person's name, NICKNAME; that was left out.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Standard conformance: what deviates from the vCard standard of the card's VERSION is said, once per rule and property
+
+
+def test_a_conformant_card_gets_no_remark() -> None:
+    for version in ("3.0", "4.0"):
+        other = _anna().replace(
+            cards=(
+                BusinessCardRecord(
+                    favourite=True,
+                    emails=(Email("a@example.com", EmailType.OTHER),),
+                    phones=(Phone("+49301234567", PhoneType.OTHER), Phone("+49301234568", PhoneType.FAX)),
+                    addresses=(Address(street="Weg 1", city="Köln", type=AddressType.OTHER),),
+                ),
+            )
+        )
+        for p in (_anna(), other):
+            (r,) = read(vcard.write_card(p, version=version))
+            assert r.person is not None and r.warnings == (), version  # crmdesk's own TYPE=OTHER included
+
+
+def test_unknown_property_and_parameter_are_said_once_per_property() -> None:
+    r = one("N:A;B;;;", "FN:B A", "FOO:1", "FOO:2", "TEL;MOOD=happy:030 1234567", "TEL;MOOD=sad;X-OK=1:030 7654321")
+    assert r.person is not None and r.person.vcard_extra == ("FOO:1", "FOO:2")
+    assert r.warnings == (
+        "FOO on line 5 (and 1 more) is no vCard 3.0 property, and a name of one's own must begin with “X-” "
+        "(RFC 2426 §4); it was kept as written.",
+        "TEL on line 7 (and 1 more) has the parameter “MOOD”, which vCard 3.0 does not define (RFC 2426 §4); "
+        "crmdesk ignored it.",
+    )
+
+
+def test_properties_and_parameters_are_checked_per_version() -> None:
+    r = one("N:A;B", "NICKNAME:Bee", "TEL;PREF=1:030 1234567", version="2.1")
+    assert r.warnings == (
+        "NICKNAME on line 4 is a vCard 3.0 and 4.0 property that vCard 2.1 does not have; it was kept as written.",
+        "TEL on line 5 has the parameter “PREF”, which vCard 2.1 does not define (vCard 2.1 §2.9); it was read anyway.",
+    )
+    assert one("N:A;B;;;", "FN:B A", "NICKNAME:Bee", "TEL;PREF=1:030 1234567", version="4.0").warnings == ()
+    # without VERSION only a name no version has is reported
+    r = one("N:A;B", "NICKNAME:Bee", "FOO:bar", "TEL;WORK:030 1234567", version="")
+    assert r.warnings == (
+        "The card has no VERSION line; it was read as vCard 3.0.",
+        "FOO on line 4 is no vCard property; it was kept as written.",
+    )
+
+
+def test_bare_parameters_in_30_are_reported_and_read() -> None:
+    r = one("N:A;B", "FN:B A", "TEL;FAX,WORK:030 1234567", "TEL;CELL:0171 1234567", "URL;WORK:https://example.com")
+    assert r.person is not None
+    assert phones(r.person) == [("+49301234567", "fax", False, False), ("+491711234567", "mobile", False, False)]
+    assert r.warnings == (
+        "TEL on line 5 (and 1 more) has parameters without a name (“FAX”, “WORK” and “CELL”), as vCard 2.1 writes "
+        "them; vCard 3.0 wants NAME=value (RFC 2426 §4); they were read anyway.",
+        "URL on line 7 has a parameter without a name (“WORK”), as vCard 2.1 writes them; vCard 3.0 wants NAME=value "
+        "(RFC 2426 §4); it was read anyway.",
+    )
+    assert one("N:A;B", "TEL;FAX,WORK:030 1234567", version="2.1").warnings == ()
+
+
+def test_type_values_and_language_tags() -> None:
+    r = one("N:A;B", "FN:B A", "EMAIL;TYPE=INTERNET,WORK,:a@example.com", "TEL;TYPE=X-CAR,moon:030 1234567")
+    assert r.warnings == (
+        "EMAIL on line 5 has an empty TYPE value, which vCard 3.0 does not allow (RFC 2426 §4); it was ignored.",
+        "TEL on line 6 has the type “moon”, which is neither a registered TEL type nor one of one's own beginning "
+        "with “X-” (RFC 2426 §3.3.1); crmdesk ignored it.",
+    )
+    good = ("de", "de-CH-1996", "sr-Latn-RS", "zh-Hant-TW", "x-whatever", "i-klingon", "en-US-x-twain")
+    for tag in good:
+        assert one(f"N;LANGUAGE={tag}:A;B;;;", "FN:B A", version="4.0").warnings == (), tag
+    assert one("N;LANGUAGE=en-:A;B;;;", "FN:B A", version="4.0").warnings == (
+        "N on line 3 has LANGUAGE “en-”, which is no language tag (RFC 5646, RFC 6350 §5.1); it was ignored.",
+    )
+    assert one("N;LANGUAGE=de-1996-ch:A;B", "FN:B A").warnings == ()  # RFC 1766 in 3.0 checks the form only
+
+
+def test_component_counts_fn_and_links() -> None:
+    r = one("N:A;B", "ADR:;;Weg 1;Köln", version="4.0")
+    assert r.person is not None and r.person.cards[0].addresses[0].city == "Köln"
+    assert r.warnings == (
+        "N on line 3 has 2 components where RFC 6350 §6.2.2 asks for 5; the missing ones were read as empty.",
+        "ADR on line 4 has 4 components where RFC 6350 §6.3.1 asks for 7; the missing ones were read as empty.",
+        "The card has no FN, which vCard 4.0 requires (RFC 6350 §6.2.1); the name was taken from N.",
+    )
+    r = one("N:A;B;;;;Junior", "FN:B A", "PHOTO:https://example.com/a.jpg")
+    assert r.warnings == (
+        "N on line 3 has 6 components where RFC 2426 §3.1.2 and §4 allows 5; the ones after the fifth were ignored.",
+        "PHOTO on line 5 is a link without VALUE=uri, which RFC 2426 §3.1.4 asks for; it was kept as written.",
+    )
+    assert one("N:A;B", "PHOTO;VALUE=URL:https://example.com/a.jpg", version="2.1").warnings == ()
+    assert one("N:A;B", "FN:B A", "PHOTO;VALUE=uri:https://example.com/a.jpg").warnings == ()
+    assert one("N:A;B;;;", "FN:B A", "PHOTO:https://example.com/a.jpg", version="4.0").warnings == ()
+    r = one("FN:Brandt GmbH", "ORG:Brandt GmbH", "KIND:org", version="4.0")
+    assert r.company is not None and r.warnings == ()  # FN there: 4.0 does not need N
+    r = one("FN:Brandt GmbH", "ORG:Brandt GmbH", "PHOTO:https://example.com/a.jpg")
+    assert r.company is not None and r.warnings == (
+        "PHOTO on line 5 is a link without VALUE=uri, which RFC 2426 §3.1.4 asks for; a company's card keeps no such"
+        " line, so it was left out.",
+    )
+
+
+def test_blanks_after_begin_and_end() -> None:
+    text = "BEGIN:VCARD \r\nVERSION:{v}\r\nN:A;B;;;\r\nFN:B A\r\nEND:VCARD\t\r\n"
+    (r,) = read(text.format(v="3.0"))
+    assert r.person is not None and r.warnings == (
+        "BEGIN:VCARD on line 1 is followed by blanks, which RFC 2426 §2.1.1 does not allow; they were ignored.",
+        "END:VCARD on line 5 is followed by blanks, which RFC 2426 §2.1.1 does not allow; they were ignored.",
+    )
+    (r,) = read(text.format(v="2.1"))  # the 2.1 grammar allows white space there
+    assert r.person is not None and r.warnings == ()
+
+
+def test_line_ends_are_noted_once_per_file() -> None:
+    text = "".join(card(f"N:Person{i};Anna", f"FN:Anna Person{i}") for i in range(3))
+    results = read(text.replace("\r\n", "\n"))
+    assert [r.warnings for r in results] == [
+        ("The file's lines end in LF, not CRLF as RFC 2425 §5.8.1 asks; it was read anyway.",),
+        (),
+        (),
+    ]
+    (r,) = read(card("N:A;B", "FN:B A", version="2.1").replace("\r\n", "\r"))
+    assert r.warnings == ("The file's lines end in CR, not CRLF as vCard 2.1 §2.1.3 asks; it was read anyway.",)
+    (r,) = read(card("N:A;B;;;", "FN:B A", version="4.0").replace("\r\n", "\r\r\n"))
+    assert r.warnings == ("The file's lines end in CR CR LF, not CRLF as RFC 6350 §3.2 asks; it was read anyway.",)
+    # a CRLF file with one LF far in (past the first 64 KB chunk): noted once, with the line
+    cards = [card(f"N:Person{i};Anna", f"FN:Anna Person{i}", f"NOTE:{'x' * 60}") for i in range(2000)]
+    cards[1500] = cards[1500].replace("FN:", "X-ODD:1\nFN:", 1)
+    results = read("".join(cards))
+    notes = [(r.number, w) for r in results for w in r.warnings]
+    assert len(notes) == 1 and notes[0][0] <= 1501
+    assert notes[0][1] == (
+        f"Line {1500 * 6 + 4} ends in LF, not CRLF as RFC 2425 §5.8.1 asks (the file mixes CRLF and LF line ends); "
+        "it was read anyway."
     )
 
 
