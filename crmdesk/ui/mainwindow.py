@@ -47,6 +47,7 @@ from crmdesk.ui.dialogs.touchpoint import TouchpointDialog
 from crmdesk.ui.exchange import Exchange
 from crmdesk.ui.models.table import PagedTableModel
 from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.syncpages import SyncPages
 from crmdesk.ui.undo import EditHistory
 from crmdesk.ui.views.detail import DetailPane
 from crmdesk.ui.views.progress import StatusProgress
@@ -125,14 +126,19 @@ class MainWindow(QMainWindow):
         self.detail.edit_requested.connect(self._on_detail_edit_requested)
         self.detail.add_touchpoint_requested.connect(self._on_detail_add_touchpoint_requested)
         self.detail.export_card_requested.connect(self._on_detail_export_card_requested)
-        self.detail.setMinimumWidth(300)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.setObjectName("mainSplitter")
         self._splitter.setChildrenCollapsible(False)
+        # The middle and the right each stack the records view (table, detail pane) and the sync pages (issue 4).
+        self._center_stack = QStackedWidget()
+        self._center_stack.addWidget(self._center())
+        self._side_stack = QStackedWidget()
+        self._side_stack.addWidget(self.detail)
+        self._side_stack.setMinimumWidth(300)
         self._splitter.addWidget(self._nav)
-        self._splitter.addWidget(self._center())
-        self._splitter.addWidget(self.detail)
+        self._splitter.addWidget(self._center_stack)
+        self._splitter.addWidget(self._side_stack)
         self._splitter.setStretchFactor(0, 0)
         self._splitter.setStretchFactor(1, 1)
         self._splitter.setStretchFactor(2, 0)
@@ -144,6 +150,9 @@ class MainWindow(QMainWindow):
         self._debounce.setInterval(ctx.settings.search_debounce_ms)
         self._debounce.timeout.connect(self._on_debounce_timeout)
 
+        self.sync = SyncPages(
+            self, self, ctx, runner=runner, hub=hub, nav=self._nav, center=self._center_stack, side=self._side_stack
+        )
         self.export_progress = StatusProgress()
         self.exchange = Exchange(
             self, ctx, runner=runner, hub=hub, history=self.history, progress=self.export_progress, parent=self
@@ -155,6 +164,7 @@ class MainWindow(QMainWindow):
         self._count_label.setObjectName("countLabel")
         self.statusBar().addPermanentWidget(self.export_progress)
         self.statusBar().addPermanentWidget(self._count_label)
+        self.statusBar().addPermanentWidget(self.sync.status)
         bridge.status.connect(self._on_bridge_status)
         bridge.flush()
 
@@ -166,6 +176,7 @@ class MainWindow(QMainWindow):
         if self.models[Entity.PERSON].rowCount() > 0:
             self.tables[Entity.PERSON].selectRow(0)
         self.tables[Entity.PERSON].setFocus()  # arrows, Enter and Delete work at once
+        self.sync.start()
 
     # ---- construction ------------------------------------------------------------------------------------
 
@@ -296,9 +307,10 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         edit.addAction(self.act_find)
         view = bar.addMenu("&View")
-        for a in self.act_views:
+        for a in (*self.act_views, *self.sync.view_actions):
             view.addAction(a)
         view.addSeparator()
+        view.addAction(self.sync.act_sync)
         view.addAction(self.act_refresh)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_about)
@@ -317,6 +329,7 @@ class MainWindow(QMainWindow):
         tb.addAction(self.act_redo)
         tb.addSeparator()
         tb.addAction(self.act_refresh)
+        tb.addAction(self.sync.act_sync)
         tb.addSeparator()
         tb.addAction(self.act_import)
         tb.addAction(self.act_export)
@@ -337,11 +350,18 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_nav_current_row_changed(self, row: int) -> None:
-        if not 0 <= row < len(ENTITIES):
+        if row < 0:
             return
         if self._debounce.isActive():  # a search typed just before switching still applies to its view
             self._debounce.stop()
             self._on_debounce_timeout()
+        if row >= len(ENTITIES):  # Conflicts or Accounts (ui/syncpages.py)
+            self.setWindowTitle(f"{self.sync.show_page(row - len(ENTITIES))} — crmdesk")
+            self._count_label.setText("")
+            self._update_actions()
+            return
+        self._center_stack.setCurrentIndex(0)
+        self._side_stack.setCurrentIndex(0)
         entity = ENTITIES[row]
         self._entity = entity
         self._table_stack.setCurrentWidget(self.tables[entity])
@@ -433,7 +453,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object, int)
     def _on_model_count_known(self, query: ListQuery, n: int) -> None:
-        if query.entity is self._entity:
+        if query.entity is self._entity and self._center_stack.currentIndex() == 0:
             self._update_count_label(n)
 
     def _update_count_label(self, n: int | None) -> None:
@@ -465,7 +485,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        has = self.table().current_id() is not None
+        has = self._center_stack.currentIndex() == 0 and self.table().current_id() is not None
         self.act_open.setEnabled(has)
         self.act_delete.setEnabled(has)
         self.act_export_card.setEnabled(has and self._entity is Entity.PERSON)
@@ -476,7 +496,7 @@ class MainWindow(QMainWindow):
 
     def navigate_to(self, entity: Entity, record_id: str) -> None:
         """Show a record: its view, its row if loaded, and its detail pane."""
-        if entity is self._entity:
+        if entity is self._entity and self._center_stack.currentIndex() == 0:
             table = self.table()
             if not table.select_id(record_id):
                 table.clearSelection()
@@ -775,6 +795,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.sync.stop()
         self.save_settings()
         super().closeEvent(event)
 

@@ -148,6 +148,50 @@ QWidget#statusProgress QProgressBar::chunk {
     border-radius: 5px;
     background: #2f6fde;
 }
+QLabel#paneTitle {
+    font-size: 17pt;
+    font-weight: 600;
+    color: #1f2933;
+}
+QLabel#paneSubtitle, QLabel#paneMuted, QLabel#paneFacts {
+    color: #6b7280;
+}
+QLabel#sectionTitle {
+    font-size: 9pt;
+    font-weight: 600;
+    color: #6b7280;
+    letter-spacing: 1px;
+    padding-top: 4px;
+}
+QFrame#valueCard {
+    background: #f6f8fb;
+    border: 1px solid #dde3ea;
+    border-radius: 6px;
+}
+QFrame#valueCard[side="kept"] {
+    background: #eef7f1;
+    border-color: #b9dec7;
+}
+QLabel#conflictValue {
+    font-size: 11pt;
+    color: #1f2933;
+    background: transparent;
+    border: none;
+}
+QLabel#cardCaption {
+    font-size: 9pt;
+    font-weight: 600;
+    color: #4b5563;
+    background: transparent;
+    border: none;
+}
+QTableView#outboxTable {
+    border: none;
+    border-top: 1px solid #e5e9ef;
+}
+QStatusBar QWidget#syncStatus {
+    padding: 0 6px;
+}
 QSplitter::handle {
     background: #e5e9ef;
 }

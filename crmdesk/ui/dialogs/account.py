@@ -1,0 +1,519 @@
+"""The account editor, "sign in again", and the questions sync asks: mass deletions, removing, discarding.
+
+Open the editor with `AccountDialog.ask(...)` and the sign-in with `SignInDialog.ask(...)`; the questions are module
+functions. Tests monkeypatch all of them (STYLE §8). Fields are checked as the user types with
+`sync.accounts.check_account`, which reads the few account rows (names must differ) on the GUI thread: one tiny
+indexed read, as STYLE §3.6 allows. Nothing is stored here: the caller runs the add or update in a job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QColor, QPalette, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crmdesk.context import Context
+from crmdesk.domain.accounts import AccountKind, AccountRecord, Policy
+from crmdesk.errors import ValidationError
+from crmdesk.sync.accounts import check_account
+from crmdesk.ui.dialogs.base import RecordDialog
+from crmdesk.ui.dialogs.widgets import DialogHeader, FieldMessage, field_label, make_form, save_cancel_buttons
+from crmdesk.ui.icons import icon
+from crmdesk.ui.ops_sync import SecretInfo
+
+__all__ = [
+    "DEFAULT_URLS",
+    "AccountDialog",
+    "AccountInput",
+    "SignInDialog",
+    "ask_mass_delete",
+    "confirm_discard",
+    "confirm_remove",
+    "policy_hint",
+]
+
+DEFAULT_URLS = {AccountKind.KANBERT: "https://api.kanbert.com/api/v1"}
+"""The base URL a new account of a kind starts with (the vendor's cloud)."""
+WARNING_COLOUR = QColor("#9a5b00")
+"""Amber of the "not encrypted" warnings: readable on the window background."""
+MUTED_ROLE = QPalette.ColorRole.PlaceholderText
+
+
+def policy_hint(policy: Policy, remote: str) -> str:
+    """One line on what a conflict policy does; `remote` names the other side ("Kanbert")."""
+    if policy is Policy.LOCAL_WINS:
+        first = f"your value is used and sent to {remote}"
+    elif policy is Policy.NEWEST_WINS:
+        first = "the value changed last is used"
+    else:
+        first = f"{remote}'s value is used"
+    return f"When you and {remote} both changed a field, {first}; the other value is kept as a conflict to look at."
+
+
+def _muted(text: str = "", *, wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setForegroundRole(MUTED_ROLE)
+    return label
+
+
+def _warning(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, WARNING_COLOUR)
+    label.setPalette(palette)
+    return label
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInput:
+    """What the account editor gives back: the account, a new secret (None: keep the stored one), and whether the
+    user opted into keeping secrets in the unencrypted file because no keyring works."""
+
+    record: AccountRecord
+    secret: str | None
+    use_file: bool = False
+
+
+class AccountDialog(RecordDialog[AccountInput]):
+    """Add an account (kind, name, URL, API token, interval, policy) or change one.
+
+    Args:
+        ctx: The context.
+        record: The account to edit; None for a new one.
+        secrets: Where secrets go (None while that is not known yet).
+        supported: The kinds crmdesk can sync; the others are listed, disabled, as coming soon.
+        parent: The parent widget.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        record: AccountRecord | None = None,
+        *,
+        secrets: SecretInfo | None,
+        supported: tuple[AccountKind, ...],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(ctx, editing=record is not None, window_icon="accounts", header_icon="accounts", parent=parent)
+        self._new = record is None
+        self._base = record if record is not None else AccountRecord(kind=(supported or (AccountKind.KANBERT,))[0])
+        self._secrets = secrets
+        self._supported = supported
+        self._touched: set[str] = set()
+        self.setWindowTitle("Add account" if self._new else f"Edit account — {self._base.name}")
+
+        form = make_form()
+        form.setContentsMargins(0, 0, 0, 0)
+        self.kind_combo = QComboBox()
+        for kind in AccountKind:
+            ok = kind in supported
+            self.kind_combo.addItem(kind.label if ok else f"{kind.label} — coming soon", kind.value)
+            model = self.kind_combo.model()
+            if not ok and isinstance(model, QStandardItemModel):
+                item = model.item(self.kind_combo.count() - 1)
+                if item is not None:
+                    item.setEnabled(False)
+        self.kind_combo.setEnabled(self._new)  # an account's data belongs to its kind: another kind is a new account
+        form.addRow(field_label("&Kind:", self.kind_combo), self.kind_combo)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. Kanbert (Roth & Partner)")
+        self.name_edit.setMaxLength(120)
+        self.name_message = FieldMessage()
+        form.addRow(field_label("&Name:", self.name_edit), self._with(self.name_edit, self.name_message))
+
+        self.url_edit = QLineEdit()
+        self.url_edit.addAction(icon("web"), QLineEdit.ActionPosition.LeadingPosition)
+        self.url_edit.setPlaceholderText("https://…")
+        self.url_message = FieldMessage()
+        form.addRow(field_label("&URL:", self.url_edit), self._with(self.url_edit, self.url_message))
+
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("Paste the API token" if self._new else "Leave empty to keep the stored one")
+        self.token_message = FieldMessage()
+        self.store_label = _muted()
+        self.store_warning = _warning()
+        self.file_box = QCheckBox("Keep tokens in a file on this computer instead")
+        self.file_warning = _warning(
+            "Not encrypted: anyone who can read your files, or a backup of them, can read the token."
+        )
+        token_box = QWidget()
+        token_lay = QVBoxLayout(token_box)
+        token_lay.setContentsMargins(0, 0, 0, 0)
+        token_lay.setSpacing(3)
+        for w in (self.token_edit, self.token_message, self.store_label, self.store_warning, self.file_box):
+            token_lay.addWidget(w)
+        token_lay.addWidget(self.file_warning)
+        form.addRow(field_label("API &token:", self.token_edit), token_box)
+
+        self.interval_spin = QSpinBox()
+        self.interval_spin.setRange(1, 24 * 60)
+        self.interval_spin.setSuffix(" minutes")
+        self.interval_spin.setAccelerated(True)
+        self.enabled_box = QCheckBox("Sync in the background")
+        self.enabled_box.setToolTip("Off: this account syncs only when you press Sync now")
+        interval_row = QHBoxLayout()
+        interval_row.setSpacing(14)
+        interval_row.addWidget(self.interval_spin)
+        interval_row.addWidget(self.enabled_box)
+        interval_row.addStretch(1)
+        self.interval_message = FieldMessage()
+        interval_box = QWidget()
+        interval_lay = QVBoxLayout(interval_box)
+        interval_lay.setContentsMargins(0, 0, 0, 0)
+        interval_lay.setSpacing(2)
+        interval_lay.addLayout(interval_row)
+        interval_lay.addWidget(self.interval_message)
+        form.addRow(field_label("Sync &every:", self.interval_spin), interval_box)
+
+        self.policy_combo = QComboBox()
+        for policy in Policy:
+            self.policy_combo.addItem(policy.label, policy.value)
+        self.policy_hint = _muted()
+        form.addRow(field_label("&Conflicts:", self.policy_combo), self._with(self.policy_combo, self.policy_hint))
+        self._root.addLayout(form)
+        self._root.addStretch(1)
+        self._build_save_row()
+        self.save_button.setText("Add account" if self._new else "Save")
+
+        self._load(self._base)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_combo_current_index_changed)
+        self.policy_combo.currentIndexChanged.connect(self._on_field_edited)
+        self.file_box.toggled.connect(self._on_field_edited)
+        self.enabled_box.toggled.connect(self._on_field_edited)
+        self.interval_spin.valueChanged.connect(self._on_field_edited)
+        for edit, key in ((self.name_edit, "name"), (self.url_edit, "base_url"), (self.token_edit, "secret")):
+            edit.setObjectName(key)
+            edit.textEdited.connect(self._on_line_edited)
+        self._show_store()
+        self._revalidate()
+        self.resize(self.sizeHint().expandedTo(QSize(580, 0)))
+        (self.name_edit if self._new else self.token_edit).setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @staticmethod
+    def _with(field: QWidget, below: QWidget) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(field)
+        lay.addWidget(below)
+        return box
+
+    @classmethod
+    def ask(
+        cls,
+        parent: QWidget | None,
+        ctx: Context,
+        record: AccountRecord | None = None,
+        *,
+        secrets: SecretInfo | None,
+        supported: tuple[AccountKind, ...],
+    ) -> AccountInput | None:
+        """Show the dialog modally.
+
+        Args:
+            parent: The window the dialog belongs to.
+            ctx: The context.
+            record: The account to edit, or None for a new one.
+            secrets: Where secrets go, or None when not known yet.
+            supported: The kinds crmdesk can sync.
+
+        Returns:
+            The checked account, a new secret (or None to keep the stored one) and the file opt-in; None if
+            cancelled.
+        """
+        return cls(ctx, record, secrets=secrets, supported=supported, parent=parent)._run_modal()
+
+    def _load(self, a: AccountRecord) -> None:
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(a.kind.value)))
+        self.name_edit.setText(a.name)
+        self.url_edit.setText(a.base_url or DEFAULT_URLS.get(a.kind, ""))
+        self.interval_spin.setValue(max(1, a.interval_s // 60))
+        self.enabled_box.setChecked(a.enabled)
+        self.policy_combo.setCurrentIndex(max(0, self.policy_combo.findData(a.policy.value)))
+
+    def _kind(self) -> AccountKind:
+        return AccountKind(self.kind_combo.currentData())
+
+    def _needs_store(self) -> bool:
+        """Whether saving stores a secret, so a secret store must work."""
+        return self._new or bool(self.token_edit.text())
+
+    def _show_store(self) -> None:
+        """Where the token is kept, or that no keyring works here and the file is the user's explicit choice."""
+        info = self._secrets
+        unavailable = info is not None and not info.available
+        self.store_label.setVisible(info is not None and info.available)
+        self.store_warning.setVisible(unavailable or (info is not None and not info.encrypted))
+        self.file_box.setVisible(unavailable)
+        self.file_warning.setVisible(unavailable)
+        if info is None:
+            return
+        if info.available:
+            self.store_label.setText(f"Kept in {info.description}.")
+            if not info.encrypted:
+                self.store_warning.setText("Not encrypted: anyone who can read your files can read the token.")
+        else:
+            hint = info.hints[0] if info.hints else ""
+            self.store_warning.setText(f"{info.problem} {hint}".strip())
+
+    # ---- the record -----------------------------------------------------------------------------------------
+
+    def record(self) -> AccountInput:
+        """The account as entered now (not yet checked)."""
+        token = self.token_edit.text()
+        rec = self._base.replace(
+            kind=self._kind(),
+            name=self.name_edit.text(),
+            base_url=self.url_edit.text(),
+            interval_s=self.interval_spin.value() * 60,
+            policy=Policy(self.policy_combo.currentData()),
+            enabled=self.enabled_box.isChecked(),
+        )
+        use_file = self._secrets is not None and not self._secrets.available and self.file_box.isChecked()
+        return AccountInput(rec, token if (self._new or token) else None, use_file)
+
+    def problems(self) -> dict[str, str]:
+        """Field name (`kind`, `name`, `base_url`, `secret`, `interval_s`, `secret_store`) → what is wrong."""
+        entered = self.record()
+        found: dict[str, str] = {}
+        try:
+            check_account(self._ctx, entered.record, secret=entered.secret)
+        except ValidationError as exc:
+            found.update(exc.problems)
+        if self._kind() not in self._supported:
+            found["kind"] = "crmdesk cannot sync this kind of account yet"
+        info = self._secrets
+        if self._needs_store() and info is not None and not info.available and not entered.use_file:
+            found["secret_store"] = "No keyring works here: tick the box to keep the token in a file instead"
+        return found
+
+    def _message(self, problems: dict[str, str], key: str, prefix: str) -> str | None:
+        if key not in problems or not (self._required_touched or key in self._touched):
+            return None
+        return f"{prefix} {problems[key]}"
+
+    def _revalidate(self) -> None:
+        problems = self.problems()
+        self.name_message.show_message(self._message(problems, "name", "The name"))
+        self.url_message.show_message(self._message(problems, "base_url", "The URL"))
+        token = self._message(problems, "secret", "The token")
+        self.token_message.show_message(token or (problems.get("secret_store") if self._required_touched else None))
+        self.interval_message.show_message(problems.get("interval_s"))
+        self.save_button.setEnabled(not problems)
+        self.save_button.setToolTip(next(iter(problems.values()), "") if problems else "")
+        self.general_message.show_message(None)
+        self.policy_hint.setText(policy_hint(Policy(self.policy_combo.currentData()), self._kind().label))
+        host = self.url_edit.text().strip().removeprefix("https://").removeprefix("http://").split("/")[0]
+        subtitle = " · ".join(p for p in (self._kind().label, host) if p)
+        self.header.set_texts(self.name_edit.text().strip(), subtitle, placeholder="New account")
+
+    def _check(self, record: AccountInput) -> AccountInput:
+        rec = record.record.replace(name=record.record.name.strip(), base_url=record.record.base_url.strip())
+        secret = record.secret.strip() if record.secret is not None else None  # a pasted token's stray blanks
+        check_account(self._ctx, rec, secret=secret)
+        return AccountInput(rec, secret, record.use_file)
+
+    # ---- slots ----------------------------------------------------------------------------------------------
+
+    @Slot(str)
+    def _on_line_edited(self, text: str) -> None:
+        sender = self.sender()
+        if isinstance(sender, QLineEdit) and sender.objectName():
+            self._touched.add(sender.objectName())  # the field's name in check_account's problems
+        self._revalidate()
+
+    @Slot(int)
+    def _on_kind_combo_current_index_changed(self, index: int) -> None:
+        url = self.url_edit.text().strip()
+        if not url or url in DEFAULT_URLS.values():
+            self.url_edit.setText(DEFAULT_URLS.get(self._kind(), ""))
+        self._revalidate()
+
+
+class SignInDialog(QDialog):
+    """Ask for a new API token after the server refused the stored one.
+
+    Args:
+        account: The account.
+        secrets: Where the token will be kept (None when not known).
+        parent: The parent widget.
+    """
+
+    def __init__(self, account: AccountRecord, *, secrets: SecretInfo | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Sign in again — {account.name}")
+        self.setWindowIcon(icon("accounts"))
+        self.setModal(True)
+        root = QVBoxLayout(self)
+        root.setContentsMargins(18, 16, 18, 14)
+        root.setSpacing(12)
+        header = DialogHeader("accounts")
+        header.set_texts(account.name, f"{account.kind.label} · sign in again")
+        root.addWidget(header)
+        intro = QLabel(
+            f"{account.kind.label} refused the token crmdesk has for this account (it may have been revoked or "
+            "may have expired). Enter a new API token; sync starts again at once."
+        )
+        intro.setWordWrap(True)
+        root.addWidget(intro)
+        form = make_form()
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("Paste the new API token")
+        form.addRow(field_label("API &token:", self.token_edit), self.token_edit)
+        root.addLayout(form)
+        if secrets is not None and secrets.available:
+            where = _muted(f"Kept in {secrets.description}.")
+            root.addWidget(where)
+        elif secrets is not None:
+            root.addWidget(_warning(secrets.problem))
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.NoFrame)
+        root.addWidget(line, 1)
+        self.buttons, self.save_button = save_cancel_buttons(self)
+        self.save_button.setText("Sign in")
+        root.addWidget(self.buttons)
+        self.token_edit.textChanged.connect(self._on_token_edit_text_changed)
+        self._on_token_edit_text_changed(self.token_edit.text())
+        self.resize(self.sizeHint().expandedTo(QSize(480, 0)))
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, account: AccountRecord, *, secrets: SecretInfo | None) -> str | None:
+        """Show the dialog modally; the new token, or None if cancelled."""
+        dialog = cls(account, secrets=secrets, parent=parent)
+        try:
+            return dialog.token() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
+
+    def token(self) -> str:
+        return self.token_edit.text().strip()
+
+    @Slot(str)
+    def _on_token_edit_text_changed(self, text: str) -> None:
+        self.save_button.setEnabled(bool(text.strip()))
+
+
+# ---- questions --------------------------------------------------------------------------------------------------
+
+
+def _question(parent: QWidget | None, title: str, text: str, info: str) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(info)
+    return box
+
+
+def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote: int) -> bool:
+    """The mass-delete guard stopped a run: delete the records anyway, or keep them (the default)?
+
+    Args:
+        parent: The window asking.
+        account: The account's name.
+        local: Records the run would delete here (they were deleted on the server).
+        remote: Records it would delete on the server (they were deleted here).
+
+    Returns:
+        True if the user chose to delete them.
+    """
+    where = []
+    if local:
+        where.append(f"{local} record{'s' if local != 1 else ''} here")
+    if remote:
+        where.append(f"{remote} on the server")
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(f"Delete records? — {account}")
+    box.setText(f"This sync of “{account}” would delete {' and '.join(where) or 'records'}.")
+    box.setInformativeText(
+        "That is more than a sync deletes without asking, so nothing was deleted. If the deletions are right, "
+        "delete them. If not (the account points somewhere else, the server lost data), keep them: this account "
+        "pauses until you press Sync now, which asks again."
+    )
+    delete = box.addButton(f"Delete {' and '.join(where) or 'them'}", QMessageBox.ButtonRole.DestructiveRole)
+    delete.setIcon(icon("delete"))
+    keep = box.addButton("Keep them", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.exec()
+    return box.clickedButton() is delete
+
+
+def confirm_remove(parent: QWidget | None, *, account: str, pending: int) -> bool:
+    """Remove an account? Cancel is the default. True if the user chose Remove."""
+    unsent = f" The {pending} change{'s' if pending != 1 else ''} not sent yet will not be sent." if pending else ""
+    box = _question(
+        parent,
+        "Remove account",
+        f"Remove the account “{account}”?",
+        f"Its token and sync state are removed; your people and companies stay in crmdesk.{unsent}",
+    )
+    remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+    remove.setIcon(icon("delete"))
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is remove
+
+
+def confirm_discard(parent: QWidget | None, *, name: str, change: str, account: str) -> bool:
+    """Discard a change before it is sent? A record new here is deleted, so the question says so.
+
+    Args:
+        parent: The window asking.
+        name: The record's name.
+        change: "new", "changed" or "deleted" (`OutboxEntry.change`).
+        account: The account's name.
+
+    Returns:
+        True if the user chose to discard.
+    """
+    if change == "new":
+        text, info, verb = (
+            f"Delete “{name}”?",
+            f"“{name}” was made here and has not been sent to “{account}”: discarding it deletes the record.",
+            "Delete",
+        )
+    elif change == "deleted":
+        text, info, verb = (
+            f"Bring “{name}” back?",
+            f"You deleted this record here; discarding that change brings it back, and “{account}” keeps it.",
+            "Bring back",
+        )
+    else:
+        text, info, verb = (
+            f"Discard your changes to “{name}”?",
+            f"The record goes back to what “{account}” last had; your changes are not sent.",
+            "Discard",
+        )
+    box = _question(parent, "Discard change", text, info)
+    discard = box.addButton(verb, QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is discard
