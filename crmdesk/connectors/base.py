@@ -110,6 +110,14 @@ class Connector(Protocol):
         allows it; the engine pushes back the difference where it does not."""
         ...
 
+    def probe(self) -> str:
+        """One small request that proves URL and secret work; a line for the user ("Connected: …").
+
+        Raises:
+            SignInRequired, RemoteError: as for any request.
+        """
+        ...
+
     def label(self, field: str) -> str:
         """A field's name as the user reads it ("E-mail (private)")."""
         ...

@@ -633,6 +633,19 @@ class KanbertConnector:
             return apply_person(record, fields)
         raise TypeError(f"Kanbert does not sync {entity.value} records")
 
+    def probe(self) -> str:
+        try:
+            body = self.http.request("GET", "/contacts", params={"page[size]": 1})
+        except RemoteNotFound:
+            body = None  # no /contacts there: the wrong address
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise RemoteRejected(
+                f"{self.http.name}: the server answered, but not like Kanbert's API — check the URL "
+                "(it ends in /api/v1).",
+                status=200,
+            )
+        return "Connected to Kanbert: the token works and contacts can be read."
+
     def label(self, field: str) -> str:
         if field.startswith("@company:"):
             return "Company link"

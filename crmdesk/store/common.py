@@ -107,6 +107,11 @@ def next_seq(s: Session) -> int:
     return int(value)
 
 
+def current_seq(s: Session) -> int:
+    """The change counter's value: the change_seq of the last write in this transaction."""
+    return int(s.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one())
+
+
 @functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Sort key: case and accents folded ("Ärzte" sorts with "Arzte"), empty last."""

@@ -79,6 +79,15 @@ def find_by_name(s: Session, name: str) -> str | None:
     return s.scalars(stmt.limit(1)).first()
 
 
+def names_by_ids(s: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Name by id of these companies (live or deleted; unknown ids are left out)."""
+    wanted = [i for i in ids if i]
+    out: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        out.update(dict(s.execute(select(Company.id, Company.name).where(Company.id.in_(wanted[i : i + 500]))).all()))
+    return out
+
+
 def ids_by_names(s: Session, names: Iterable[str]) -> dict[str, tuple[str, str]]:
     """For each of `names` that a live company has (case-insensitive): name → (id, the company's own spelling).
 

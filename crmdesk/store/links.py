@@ -59,6 +59,21 @@ def by_remote(s: Session, account_id: str, entity: Entity, remote_id: str) -> Li
     return _link(row) if row else None
 
 
+def by_remote_ids(s: Session, account_id: str, entity: Entity, remote_ids: list[str]) -> dict[str, Link]:
+    """The links of these remote ids (those that have one), by remote id."""
+    out: dict[str, Link] = {}
+    for i in range(0, len(remote_ids), 500):
+        rows = s.scalars(
+            select(SyncLink).where(
+                SyncLink.account_id == account_id,
+                SyncLink.entity == entity.value,
+                SyncLink.remote_id.in_(remote_ids[i : i + 500]),
+            )
+        )
+        out.update({str(row.remote_id): _link(row) for row in rows})
+    return out
+
+
 def remote_ids(s: Session, account_id: str, entity: Entity) -> dict[str, str]:
     """local id → remote id of every confirmed link of one entity type."""
     rows = s.execute(

@@ -18,8 +18,10 @@ record model, so a remote "0751 1234" and a local "+497511234" are one value and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import sys
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -28,7 +30,7 @@ from crmdesk.connectors.base import Connector, RemoteItem, parse_ref, ref
 from crmdesk.domain import validate
 from crmdesk.domain.accounts import AccountRecord, AccountState, Policy
 from crmdesk.domain.changes import ChangeSet
-from crmdesk.domain.merge import Fields, Side, Value, clean, dumps, loads
+from crmdesk.domain.merge import FieldConflict, Fields, Side, Value, clean, dumps, loads
 from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record, new_id
 from crmdesk.errors import (
     Cancelled,
@@ -40,7 +42,7 @@ from crmdesk.errors import (
     ValidationError,
 )
 from crmdesk.store import accounts as account_rows
-from crmdesk.store import companies, conflicts, links, people
+from crmdesk.store import common, companies, conflicts, links, people
 from crmdesk.store.engine import Store
 from crmdesk.sync.plan import decide
 from crmdesk.tasks import CancelToken, Progress, no_progress
@@ -212,6 +214,10 @@ class SyncEngine:
             raise
         finally:
             self.report.requests = getattr(getattr(self.connector, "http", None), "requests", 0)
+            # A run that stops part-way has committed what it did: the window announces those changes too.
+            exc_now = sys.exc_info()[1]
+            if exc_now is not None:
+                exc_now.sync_report = self.report  # type: ignore[attr-defined]
         self._set_state(AccountState.OK, "", synced=True)
         log.info("sync of %s: %s", acc, self.report.summary())
         return self.report
@@ -297,36 +303,87 @@ class SyncEngine:
         return {k: v for k, v in projected.items() if k not in hidden}, hidden
 
     def _remote_fields(
-        self, entity: Entity, item: RemoteItem, rec: Record | None
-    ) -> tuple[dict[str, Value] | None, dict[str, Value]]:
-        """(comparable fields in local ids, normalised through the local model; remote-only fields) of an item.
+        self, entity: Entity, item: RemoteItem, rec: Record | None, local_hidden: Fields
+    ) -> tuple[dict[str, Value] | None, dict[str, Value], Record | None]:
+        """An item's comparable fields (in local ids, normalised through the local model), its fields that have no
+        local counterpart yet, and the local record it makes of `rec`.
 
         Raises:
             ValidationError: the remote record cannot be a local one (no name, ...).
         """
         if item.fields is None:
-            return None, {}
+            return None, {}, None
         local_space, hidden = self._translate(item.fields, to_local=True)
-        built = self._normalise(self.connector.apply(entity, rec, local_space))
+        built = self._normalise(self.connector.apply(entity, rec, {**local_space, **local_hidden}))
         projected = self.connector.project(built)
         # Normalising may drop what the local model cannot hold (an empty value); compare what it keeps.
-        return clean(projected), hidden
+        return {k: v for k, v in clean(projected).items() if k not in local_hidden}, hidden, built
 
     def _write_local(
-        self, s: Session, entity: Entity, rec: Record | None, local_id: str, fields: Fields
+        self, s: Session, entity: Entity, current: Record | None, built: Record
     ) -> tuple[Record, ChangeSet]:
-        built = self.connector.apply(entity, rec, fields)
-        if rec is None:
-            built = built.replace(id=local_id)
         if entity is Entity.PERSON:
             assert isinstance(built, PersonRecord)
-            if rec is None:
+            if current is None:
                 return people.create(s, built, region=self.region)
             return people.update(s, built, region=self.region)
         assert isinstance(built, CompanyRecord)
-        if rec is None:
+        if current is None:
             return companies.create(s, built, region=self.region)
         return companies.update(s, built, region=self.region)
+
+    def _flush(self, entity: Entity, batch: list[_Write]) -> None:
+        """Write a page's local-only changes, their links and conflicts in one transaction."""
+        if not batch:
+            return
+        acc = self.account.id
+        counts = self.report.of(entity)
+        with self.store.write() as s:
+            current = {r.id: r for r in _get_many(s, entity, [w.local_id for w in batch if w.rec is not None])}
+            new = [w for w in batch if w.rec is None and w.local_id not in current]
+            if new:
+                change = self._bulk_create(s, entity, [w.built for w in new])
+                self.report.changes.append(change)
+                seq = common.current_seq(s)
+                for w in new:
+                    self._remember(entity, w.local_id, w.item.remote_id)
+                    self._save_link(s, entity, w.local_id, w.item, w.result, seq)
+                counts.created_local += len(new)
+            for w in batch:
+                if w.rec is None:
+                    continue
+                now = current.get(w.local_id)
+                if now is None or now.stamp.change_seq != w.seq:
+                    continue  # the user changed it meanwhile: the next run merges their edit (link unchanged)
+                stored, change = self._write_local(s, entity, now, w.built)
+                self.report.changes.append(change)
+                self._remember(entity, w.local_id, w.item.remote_id)
+                self._save_link(s, entity, w.local_id, w.item, w.result, stored.stamp.change_seq)
+                counts.updated_local += 1
+            for w in batch:
+                for c in w.conflicts:
+                    conflicts.add(s, acc, entity, w.local_id, c, label=self.connector.label(c.field))
+                counts.conflicts += len(w.conflicts)
+
+    def _bulk_create(self, s: Session, entity: Entity, recs: list[Record]) -> ChangeSet:
+        if entity is Entity.PERSON:
+            persons = [r for r in recs if isinstance(r, PersonRecord)]
+            names = companies.names_by_ids(s, {c.company_id for p in persons for c in p.cards if c.company_id})
+            linked = [
+                p.replace(
+                    cards=tuple(
+                        dataclasses.replace(c, company_name=names.get(c.company_id, c.company_name))
+                        if c.company_id in names
+                        else (dataclasses.replace(c, company_id=None) if c.company_id else c)
+                        for c in p.cards
+                    )
+                )
+                for p in persons
+            ]
+            return people.bulk_insert(s, linked, region=self.region, checked=True)
+        return companies.bulk_insert(
+            s, [r for r in recs if isinstance(r, CompanyRecord)], region=self.region, checked=True
+        )
 
     # ---- pull ------------------------------------------------------------------------------------------------
 
@@ -336,34 +393,45 @@ class SyncEngine:
             cursor = account_rows.cursor(s, acc, entity.value)
         seen: set[str] = set()
         for page in self.connector.pull(entity, cursor):
-            for item in page.items:
-                self._tick(entity, "receiving")
-                seen.add(item.remote_id)
-                self._pulled(entity, item)
+            seen.update(item.remote_id for item in page.items)
+            self._pull_page(entity, page.items)
             if page.complete:
                 self._missing_remotely(entity, seen)
             if page.cursor is not None:
                 # Saved once the guard let the run's deletions through: a stopped run pulls them again next time.
                 self._cursors[entity] = page.cursor
 
-    def _pulled(self, entity: Entity, item: RemoteItem) -> None:
+    def _pull_page(self, entity: Entity, items: tuple[RemoteItem, ...]) -> None:
+        """Decide a page of remote records; those that only change this side are written in one transaction
+        (a crash loses the batch, not a change: the cursor has not moved, so the next run receives it again)."""
         acc = self.account.id
         with self.store.read() as s:
-            link = links.by_remote(s, acc, entity, item.remote_id)
-            if link is None and item.external_id:
-                # Our own create whose answer never came back (or came back before a crash): adopt it.
-                pending = links.by_local(s, acc, entity, item.external_id)
-                if pending is not None and pending.remote_id is None:
-                    link = pending
-                elif pending is None and self._get(s, entity, item.external_id) is not None:
-                    link = links.Link(item.external_id, None, "", "", 0)
-            rec = self._get(s, entity, link.local_id) if link is not None else None
-        if link is None:
-            if item.fields is None:
-                return  # deleted remotely before we ever saw it
-            self._sync_record(entity, new_id(), None, None, item)
-        else:
-            self._sync_record(entity, link.local_id, link, rec, item)
+            by_remote = links.by_remote_ids(s, acc, entity, [i.remote_id for i in items])
+            adopt: dict[str, links.Link] = {}
+            orphans = [i.external_id for i in items if i.remote_id not in by_remote and i.external_id]
+            if orphans:
+                # Our own creates whose answers never came back (or came back before a crash): adopt them.
+                pending = links.links(s, acc, entity, orphans)
+                existing = {r.id for r in _get_many(s, entity, orphans)}
+                for ext in orphans:
+                    found = pending.get(ext)
+                    if found is not None and found.remote_id is None:
+                        adopt[ext] = found
+                    elif found is None and ext in existing:
+                        adopt[ext] = links.Link(ext, None, "", "", 0)
+            wanted = [lk.local_id for lk in (*by_remote.values(), *adopt.values())]
+            records = {r.id: r for r in _get_many(s, entity, wanted)}
+        batch: list[_Write] = []
+        for item in items:
+            self._tick(entity, "receiving")
+            link = by_remote.get(item.remote_id) or (adopt.get(item.external_id) if item.external_id else None)
+            if link is None:
+                if item.fields is None:
+                    continue  # deleted remotely before we ever saw it
+                self._sync_record(entity, new_id(), None, None, item, batch=batch)
+            else:
+                self._sync_record(entity, link.local_id, link, records.get(link.local_id), item, batch=batch)
+        self._flush(entity, batch)
 
     def _missing_remotely(self, entity: Entity, seen: set[str]) -> None:
         """A complete listing without a linked record: the remote deleted it."""
@@ -421,18 +489,24 @@ class SyncEngine:
         link: links.Link | None,
         rec: Record | None,
         item: RemoteItem | None,
+        *,
+        batch: list[_Write] | None = None,
     ) -> None:
-        """Decide one record and carry the plan out; a record-level failure becomes a RecordProblem."""
+        """Decide one record and carry the plan out; a record-level failure becomes a RecordProblem.
+
+        A plan that writes only this side goes into `batch` when one is given (see `_flush`).
+        """
         acc = self.account.id
         counts = self.report.of(entity)
         self._handled.add((entity, local_id))
+        remote_built: Record | None = None
         try:
             local, local_hidden = self._local_fields(rec)
             if item is None:
                 remote: dict[str, Value] | None = None
                 remote_hidden: dict[str, Value] = {}
             else:
-                remote, remote_hidden = self._remote_fields(entity, item, rec)
+                remote, remote_hidden, remote_built = self._remote_fields(entity, item, rec, local_hidden)
         except ValidationError as exc:
             self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
             return
@@ -459,14 +533,24 @@ class SyncEngine:
 
         result = dict(plan.result)
         # What the local model will make of the result is what the remote must hold too.
+        built: Record | None = None
         if plan.to_local:
-            try:
-                built = self._normalise(self.connector.apply(entity, rec, {**result, **local_hidden}))
-            except ValidationError as exc:
-                self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
-                return
-            result = {k: v for k, v in clean(self.connector.project(built)).items() if k not in local_hidden}
+            if remote_built is not None and result == remote:
+                built = remote_built  # the remote's version, already normalised
+            else:
+                try:
+                    built = self._normalise(self.connector.apply(entity, rec, {**result, **local_hidden}))
+                except ValidationError as exc:
+                    self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
+                    return
+                result = {k: v for k, v in clean(self.connector.project(built)).items() if k not in local_hidden}
         push = item is None or item.fields is None or result != remote
+        if not push and batch is not None and item is not None:
+            assert built is not None
+            if rec is None:
+                built = built.replace(id=local_id)
+            batch.append(_Write(local_id, rec, seq, built, result, item, plan.conflicts))
+            return
 
         new_item = item
         if push:
@@ -494,7 +578,8 @@ class SyncEngine:
                     self._save_link(s, entity, local_id, new_item, result, seq)
                 return
             if plan.to_local:
-                stored, change = self._write_local(s, entity, current, local_id, {**result, **local_hidden})
+                assert built is not None
+                stored, change = self._write_local(s, entity, current, built.replace(id=local_id))
                 self.report.changes.append(change)
                 seq = stored.stamp.change_seq
                 if current is None:
@@ -527,8 +612,7 @@ class SyncEngine:
             with self.store.write() as s:  # committed before the request: a lost answer is looked up next time
                 links.save(s, acc, entity, local_id, remote_id=None)
             return self.connector.create(entity, local_id, fields)
-        old = {**self._translate(item.fields or {}, to_local=False)[0]} if item.fields else {}
-        old_remote = {**old, **remote_hidden}
+        old_remote = dict(item.fields or {})  # already in remote ids
         new_remote = {**fields, **remote_hidden}
         if item.fields is None:
             restored = self.connector.restore(entity, item.remote_id)
@@ -584,9 +668,11 @@ class SyncEngine:
         remote = sum(1 for d in self._deferred if d.remote)
         limit = max(self.guard_min, int(linked * self.guard_share))
         if not self.allow_mass_delete and (local > limit or remote > limit):
+            here = _counted([d.entity for d in self._deferred if not d.remote])
+            there = _counted([d.entity for d in self._deferred if d.remote])
             raise MassDeleteStopped(
-                f"{self.account.name}: this sync would delete {local} record(s) here and {remote} on the server "
-                f"— more than {self.guard_share:.0%} of the {linked} linked records. Nothing was deleted.",
+                f"{self.account.name}: this sync would delete {here} here and {there} on the server — more than "
+                f"{self.guard_share:.0%} of the {linked} records linked to this account. Nothing was deleted.",
                 local=local,
                 remote=remote,
             )
@@ -610,6 +696,29 @@ class SyncEngine:
             counts.deleted_local += 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """A pulled change that only this side must take: written with the rest of its page (`_flush`)."""
+
+    local_id: str
+    rec: Record | None
+    seq: int
+    built: Record
+    result: dict[str, Value]
+    item: RemoteItem
+    conflicts: tuple[FieldConflict, ...]
+
+
+def _get_many(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
+    if not ids:
+        return []
+    if entity is Entity.PERSON:
+        return list(people.get_many(s, ids, include_deleted=True))
+    if entity is Entity.COMPANY:
+        return list(companies.get_many(s, ids, include_deleted=True))
+    raise ValueError(f"cannot sync {entity.value} records")
+
+
 class _SimulatedCrash(BaseException):
     """Tests only: the process dies between a remote write and its local commit."""
 
@@ -620,6 +729,22 @@ def _name_of(rec: Record | None) -> str:
     if isinstance(rec, CompanyRecord):
         return rec.name
     return ""
+
+
+def _counted(entities: list[Entity]) -> str:
+    """ "8 people and 2 companies", "no records"."""
+    parts = []
+    for entity, one in ((Entity.PERSON, "person"), (Entity.COMPANY, "company")):
+        n = entities.count(entity)
+        if n:
+            parts.append(f"{n} {one if n == 1 else _plural(entity)}")
+    return " and ".join(parts) or "no records"
+
+
+def report_of(exc: BaseException) -> SyncReport | None:
+    """What a run that failed with `exc` had done (and committed) before it stopped."""
+    report = getattr(exc, "sync_report", None)
+    return report if isinstance(report, SyncReport) else None
 
 
 def _plural(entity: Entity) -> str:

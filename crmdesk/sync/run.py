@@ -54,6 +54,24 @@ def sync_account(
         connector.close()
 
 
+def check_connection(account: AccountRecord, secret: str, *, cancel: CancelToken | None = None) -> str:
+    """Try an account's URL and secret before it is saved ("Test connection"): one small request.
+
+    Returns:
+        What the server said, in words ("Connected: 1,234 contacts visible" or similar).
+
+    Raises:
+        SignInRequired: the secret was refused.
+        RemoteError: the server cannot be reached or answered with an error.
+        UserError: crmdesk cannot sync this kind of account yet.
+    """
+    connector = make_connector(account, secret, cancel=cancel)
+    try:
+        return connector.probe()
+    finally:
+        connector.close()
+
+
 def take_other_value(ctx: Context, conflict_id: str) -> ChangeSet | None:
     """Settle a conflict with the value the merge did not keep: it becomes a local edit the next sync sends.
 
@@ -132,12 +150,12 @@ def outbox(ctx: Context, account_id: str, *, limit: int = 500) -> list[OutboxEnt
     return out
 
 
-def count_pending(ctx: Context) -> int:
-    """How many local changes wait to be sent, over every enabled account (for the status bar)."""
+def count_pending(ctx: Context, account_id: str | None = None) -> int:
+    """How many local changes wait to be sent: to one account, or over every enabled one (the status bar)."""
     total = 0
     with ctx.store.read() as s:
         for account in account_rows.all_accounts(s):
-            if account.enabled:
+            if account.enabled if account_id is None else account.id == account_id:
                 for entity in _entities(account):
                     total += sum(1 for p in links.pending(s, account.id, entity) if p.linked or not p.deleted)
     return total
@@ -208,6 +226,7 @@ def _name(rec: Record) -> str:
 __all__ = [
     "OutboxEntry",
     "Side",
+    "check_connection",
     "count_pending",
     "discard_pending",
     "keep_value",

@@ -14,7 +14,7 @@ from crmdesk.connectors.kanbert import KanbertConnector, split_street
 from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountRecord, AccountState
 from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord, Phone, PhoneType
-from crmdesk.errors import MassDeleteStopped, RemoteUnavailable, SignInRequired
+from crmdesk.errors import MassDeleteStopped, RemoteRejected, RemoteUnavailable, SignInRequired
 from crmdesk.store import accounts, conflicts, links, people
 from crmdesk.store.schema import Company, Person
 from crmdesk.sync.engine import SyncEngine, SyncReport
@@ -321,3 +321,28 @@ def test_incremental_pulls_follow_the_servers_clock_not_ours(ctx: Context, kanbe
             assert "Prof." in {p.title for p in people.get_many(s, list(links.remote_ids(s, r.account.id, P)))}
     finally:
         r.close()
+
+
+def test_check_connection_says_what_works_and_what_does_not(kanbert_server: KanbertEmulator) -> None:
+    from crmdesk.sync.run import check_connection
+
+    good = AccountRecord(name="Kanbert", base_url=kanbert_server.api_url)
+    assert "token works" in check_connection(good, kanbert_server.token)
+    with pytest.raises(SignInRequired):
+        check_connection(good, "wrong")
+    with pytest.raises(RemoteRejected, match="check the URL"):
+        check_connection(good.replace(base_url=kanbert_server.url + "/api"), kanbert_server.token)
+
+
+def test_a_stopped_run_tells_what_it_had_already_done(run: Run) -> None:
+    from crmdesk.sync.engine import report_of
+
+    ids = run.server.seed_people(30)
+    run.sync()
+    for rid in ids[:10]:
+        run.colleague.delete(f"/contacts/{rid}").raise_for_status()
+    run.colleague.patch(f"/contacts/{ids[20]}", json={"title": "Dr."}).raise_for_status()
+    with pytest.raises(MassDeleteStopped, match="delete 10 people here") as info:
+        run.sync()
+    report = report_of(info.value)
+    assert report is not None and report.of(P).updated_local == 1

@@ -131,6 +131,10 @@ class MemoryConnector:
     def apply(self, entity: Entity, record: Record | None, fields: Fields) -> Record:
         return kanbert.KanbertConnector.apply(self, entity, record, fields)  # type: ignore[arg-type]
 
+    def probe(self) -> str:
+        self._check()
+        return "Connected to memory."
+
     def label(self, field: str) -> str:
         return field
 
