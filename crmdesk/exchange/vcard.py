@@ -82,6 +82,7 @@ from crmdesk.exchange.vcard_rules import (
     Rules,
     begin_end_blanks,
     component_count,
+    double_escaped,
     link_without_value,
     missing_fn,
 )
@@ -1190,6 +1191,10 @@ class _Draft:
             if found:
                 for f in found:
                     findings.add(f, p.no)
+            if b"\\\\" in p.raw:
+                doubled = double_escaped(p.name, p.raw)
+                if doubled is not None:
+                    findings.add(doubled, p.no)
             handler = handlers.get(p.name)
             if handler is not None:
                 handler(self, p)

@@ -333,6 +333,22 @@ def component_count(version: str, name: str, count: int) -> Finding | None:
     return None
 
 
+_DOUBLED_BREAK = re.compile(rb"(?<!\\)(?:\\\\)+[nN]")
+_TEXT_PROPERTIES = frozenset({"LABEL", "NOTE", "ADR", "ORG", "TITLE", "ROLE", "FN", "N", "NICKNAME", "CATEGORIES"})
+
+
+def double_escaped(name: str, raw: bytes) -> Finding | None:
+    """A text value with ``\\\\n``: an escaped backslash and an "n", where a line break (``\\n``) was surely meant —
+    the value was escaped twice on its way out of some program (RFC 6350 §3.4 escapes a backslash once)."""
+    if name not in _TEXT_PROPERTIES or not _DOUBLED_BREAK.search(raw):
+        return None
+    return Finding(
+        f"doubled:{name}",
+        f"{name} on {{where}} contains “\\\\n”, a line break escaped twice (RFC 6350 §3.4); it was kept as "
+        "written, as a backslash and an “n”.",
+    )
+
+
 def link_without_value(version: str, name: str, raw: bytes, params: list[tuple[str, str]]) -> Finding | None:
     """PHOTO or LOGO given as a link (a URI, not inline data) without the VALUE parameter that says so: vCard 3.0
     wants ``VALUE=uri`` (RFC 2426 §3.1.4, §3.5.3), vCard 2.1 ``VALUE=URL`` (§2.1.8); in 4.0 a URI is the default."""
