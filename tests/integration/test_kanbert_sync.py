@@ -346,3 +346,41 @@ def test_a_stopped_run_tells_what_it_had_already_done(run: Run) -> None:
         run.sync()
     report = report_of(info.value)
     assert report is not None and report.of(P).updated_local == 1
+
+
+def test_at_a_20_percent_error_rate_syncs_converge_without_duplicates(run: Run) -> None:
+    """Every request (reads and writes) fails one time in five; repeated runs still converge."""
+    ids = run.server.seed_people(40, companies=3)
+    run.sync()
+    with run.ctx.store.write() as s:
+        local_ids = sorted(links.remote_ids(s, run.account.id, P))
+        for i, local_id in enumerate(local_ids[:15]):
+            people.update(s, people.get(s, local_id).replace(title=f"Dr. {i}"))
+        for i in range(10):
+            people.create(s, PersonRecord(first_name=f"New{i}", last_name="Person"))
+    for rid in ids[20:30]:
+        run.colleague.patch(f"/contacts/{rid}", json={"position": "Einkauf"}).raise_for_status()
+    run.server.faults.set_error_rate(0.2, seed=5)
+    failures = 0
+    for _ in range(25):
+        try:
+            report = run.sync()
+        except RemoteUnavailable:
+            failures += 1
+            continue
+        if report.of(P).total == 0 and report.of(C).total == 0:
+            break
+    else:
+        pytest.fail("no clean run in 25 tries")
+    run.server.faults.reset()
+    assert failures >= 1  # the faults did bite
+    contacts = run.colleague.get("/contacts", params={"page[size]": 100}).json()["data"]
+    assert len(contacts) == 50
+    external = [c["external_id"] for c in contacts if c["external_id"]]
+    assert len(external) == len(set(external)) == 10
+    with run.ctx.store.read() as s:
+        local = {p.id: p for p in people.get_many(s, list(links.remote_ids(s, run.account.id, P)))}
+    assert run.count(Person) == 50
+    titles = {p.title for p in local.values()}
+    assert {f"Dr. {i}" for i in range(15)} <= titles
+    assert {c["title"] for c in contacts} >= {f"Dr. {i}" for i in range(15)}
