@@ -9,6 +9,7 @@ Account writes and conflict or outbox decisions go to `runner.write`; sync runs,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.changes import ChangeSet
+from crmdesk.domain.merge import Side
 from crmdesk.domain.records import Entity
 from crmdesk.errors import NotFoundError, SecretStoreUnavailable
 from crmdesk.store import accounts as account_rows
-from crmdesk.store import companies, conflicts, people
+from crmdesk.store import companies, conflicts, links, people
 from crmdesk.store.conflicts import ConflictRecord
 from crmdesk.sync import accounts
 from crmdesk.tasks import CancelToken, Progress
@@ -37,11 +39,13 @@ __all__ = [
     "SecretInfo",
     "SyncSnapshot",
     "add_account",
+    "check_connection",
     "discard",
     "keep_value",
     "load_conflicts",
     "load_outbox",
     "remove_account",
+    "resolve_conflicts",
     "secret_info",
     "snapshot",
     "sync",
@@ -56,12 +60,13 @@ COMPANY_LINK = "@company:"
 
 @dataclass(frozen=True, slots=True)
 class AccountRow:
-    """An account with what waits for it: changes to send (at most `OUTBOX_LIMIT` per entity) and open conflicts."""
+    """An account with what waits for it (changes to send, open conflicts) and its health: links and cursors."""
 
     account: AccountRecord
     pending: int
-    pending_capped: bool
     conflicts: int
+    linked: tuple[tuple[Entity, int], ...] = ()  # records linked to the account, per entity it syncs
+    cursors: tuple[tuple[Entity, str | None], ...] = ()  # where the next pull starts, per entity (None: from scratch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +128,27 @@ class ConflictRow:
 
 
 def snapshot(ctx: Context) -> Job:
-    """Read the accounts, their outbox sizes and open conflicts, and the totals; the job returns a SyncSnapshot."""
+    """Read the accounts, their pending changes, open conflicts, links and cursors, and the totals.
+
+    The job returns a SyncSnapshot.
+    """
 
     def work(progress: Progress, cancel: CancelToken) -> SyncSnapshot:
         from crmdesk.connectors.registry import SUPPORTED
         from crmdesk.sync import run
 
+        synced = (Entity.PERSON, Entity.COMPANY)
         with ctx.store.read() as s:
             recs = account_rows.all_accounts(s)
             open_counts = {r.id: conflicts.count_open(s, r.id) for r in recs}
             total_conflicts = conflicts.count_open(s)
+            linked = {r.id: tuple((e, links.count(s, r.id, e)) for e in synced) for r in recs}
+            cursors = {r.id: tuple((e, account_rows.cursor(s, r.id, e.value)) for e in synced) for r in recs}
         rows = []
         for rec in recs:
             cancel.check()
-            entries = run.outbox(ctx, rec.id, limit=OUTBOX_LIMIT)
-            capped = any(sum(1 for e in entries if e.entity is entity) >= OUTBOX_LIMIT for entity in Entity)
-            rows.append(AccountRow(rec, len(entries), capped, open_counts[rec.id]))
+            pending = run.count_pending(ctx, rec.id)
+            rows.append(AccountRow(rec, pending, open_counts[rec.id], linked[rec.id], cursors[rec.id]))
         cancel.check()
         pending = run.count_pending(ctx) if recs else 0
         return SyncSnapshot(tuple(rows), pending, total_conflicts, tuple(SUPPORTED))
@@ -212,6 +222,21 @@ def sync(ctx: Context, account_id: str, *, allow_mass_delete: bool = False) -> J
     return Job(work, name=f"sync {account_id}")
 
 
+def check_connection(ctx: Context, rec: AccountRecord, *, secret: str | None) -> Job:
+    """Try an account's URL and token ("Test connection"); `secret` None uses the stored one of `rec`.
+
+    The job returns the server's answer in words; it raises SignInRequired, RemoteError or UserError.
+    """
+
+    def work(progress: Progress, cancel: CancelToken) -> str:
+        from crmdesk.sync import run
+
+        token = secret if secret is not None else accounts.get_secret(ctx, rec.id)
+        return run.check_connection(rec, token, cancel=cancel)
+
+    return Job(work, name="test connection")
+
+
 # ---- writes -------------------------------------------------------------------------------------------------
 
 
@@ -281,3 +306,28 @@ def keep_value(ctx: Context, conflict_id: str) -> Job:
         run.keep_value(ctx, conflict_id)
 
     return Job(work, name="keep value")
+
+
+def resolve_conflicts(ctx: Context, conflict_ids: Sequence[str], side: Side) -> Job:
+    """Settle conflicts with one side's value each: `Side.LOCAL` keeps mine, `Side.REMOTE` takes theirs.
+
+    One conflict a transaction; a cancel keeps those settled so far. The job returns the local ChangeSets.
+    """
+    ids = tuple(conflict_ids)
+
+    def work(progress: Progress, cancel: CancelToken) -> list[ChangeSet]:
+        from crmdesk.sync import run
+
+        changes = []
+        for done, conflict_id in enumerate(ids):
+            cancel.check()
+            try:
+                change = run.resolve_conflict(ctx, conflict_id, side)
+            except NotFoundError:
+                continue  # settled meanwhile (another window, or the record's account was removed)
+            if change is not None:
+                changes.append(change)
+            progress(done + 1, len(ids), "")
+        return changes
+
+    return Job(work, name="resolve conflicts")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtNetwork import QNetworkInformation
 from PySide6.QtWidgets import QWidget
 
 from crmdesk.context import Context
@@ -60,6 +61,8 @@ _FROM_STATE = {
     AccountState.GUARD: Outcome.GUARD,
 }
 _PAUSED = (Outcome.SIGN_IN, Outcome.GUARD)
+_Reach = QNetworkInformation.Reachability
+_OFFLINE = (_Reach.Disconnected, _Reach.Local, _Reach.Site)  # no way out to the internet
 
 
 class SyncController(QObject):
@@ -88,6 +91,10 @@ class SyncController(QObject):
     """A local edit starts a sync of every account this long after the last edit, so edits go out soon."""
     refresh_delay_ms = 400
     """Snapshot reads after local edits are debounced by this much."""
+    network_delay_ms = 3000
+    """When the network comes back, every account syncs this long after (links settle; flapping runs once)."""
+    watch_network = True
+    """Whether `start` asks Qt's network information backend about reachability (tests switch it off)."""
 
     def __init__(
         self, ctx: Context, *, runner: JobRunner, hub: ChangeHub, host: QWidget, parent: QObject | None = None
@@ -111,6 +118,7 @@ class SyncController(QObject):
         self._publishing = False
         self._stopped = False
         self._first_run_due = False
+        self._reachability: QNetworkInformation.Reachability | None = None  # None: no backend tells
 
         self._start_timer = self._single_shot(self._on_start_timer_timeout)
         self._first_timer = self._single_shot(self._on_first_timer_timeout)
@@ -132,6 +140,31 @@ class SyncController(QObject):
         # The snapshot job loads the engine, the connectors and httpx (~0.25 s of CPU): not while the window paints.
         self._start_timer.start(self.start_delay_ms)
         self._first_timer.start(self.first_run_ms)
+        if self.watch_network:
+            self.watch_reachability()
+
+    def watch_reachability(self) -> bool:
+        """Sync soon when the network comes back, where Qt has a backend that tells; False (silently) where not.
+
+        `QNetworkInformation` needs a platform plugin (NetworkManager, glib, Windows' NLM, macOS): without one,
+        the interval timers alone notice the network is back.
+        """
+        try:
+            info = QNetworkInformation.instance()
+            if info is None:
+                feature = QNetworkInformation.Feature.Reachability
+                if not QNetworkInformation.loadBackendByFeatures(feature):
+                    QNetworkInformation.loadDefaultBackend()
+                info = QNetworkInformation.instance()
+            if info is None or not info.supports(QNetworkInformation.Feature.Reachability):
+                return False
+            self._reachability = info.reachability()
+            info.reachabilityChanged.connect(self._on_network_reachability_changed)
+        except (RuntimeError, AttributeError) as exc:  # an older Qt or a broken plugin: the timers remain
+            log.info("no network reachability information: %s", exc)
+            return False
+        log.info("network reachability from %s: %s", info.backendName(), self._reachability)
+        return True
 
     def stop(self) -> None:
         """Stop every timer and cancel the running syncs (the window is closing)."""
@@ -325,11 +358,16 @@ class SyncController(QObject):
     def _run_failed(
         self, account_id: str, name: str, exc: BaseException, *, was: Outcome | None, cancelled: bool, handled: int
     ) -> None:
-        # A run that stopped part-way committed what it had done (per record), but its report went with the
-        # exception: the tables read everything again rather than miss those records. Not after a run that
-        # failed before its first progress (offline from the start), which wrote nothing: a reload would throw
-        # away the user's place in the tables at every interval while offline.
-        if handled or isinstance(exc, MassDeleteStopped | Cancelled):
+        # A run that stopped part-way committed what it had done (per record); the engine hangs its report on the
+        # exception. Without one (a failure outside the engine), the tables read everything again rather than miss
+        # those records, but not after a run that failed before its first progress (offline from the start): a
+        # reload would throw away the user's place in the tables at every interval while offline.
+        from crmdesk.sync.engine import report_of  # loaded already: the run that failed imported it
+
+        partial = report_of(exc)
+        if partial is not None:
+            self._publish_all(partial.changes)  # like a run that went through: the views refresh what it names
+        elif handled or isinstance(exc, MassDeleteStopped | Cancelled):
             self.tables_stale.emit()
         if isinstance(exc, Cancelled) or cancelled:
             self.notice.emit(f"{name}: sync cancelled — what was done so far is kept.", NOTICE_MS)
@@ -360,7 +398,9 @@ class SyncController(QObject):
             self._publishing = False
 
     def _ask_mass_delete(self, account_id: str, name: str, exc: MassDeleteStopped) -> None:
-        if account_dialogs.ask_mass_delete(self._host, account=name, local=exc.local, remote=exc.remote):
+        if account_dialogs.ask_mass_delete(
+            self._host, account=name, local=exc.local, remote=exc.remote, message=str(exc)
+        ):
             self._outcomes.pop(account_id, None)
             self._start_run(account_id, allow_mass_delete=True)
         else:
@@ -463,3 +503,14 @@ class SyncController(QObject):
         if change.entity in (Entity.PERSON, Entity.COMPANY):
             self._edit_timer.start(self.edit_delay_ms)  # restarted by every edit: one run after the last
             self.refresh()
+
+    @Slot(QNetworkInformation.Reachability)
+    def _on_network_reachability_changed(self, reachability: QNetworkInformation.Reachability) -> None:
+        was, self._reachability = self._reachability, reachability
+        if self._stopped or reachability != _Reach.Online or was not in _OFFLINE:
+            return
+        log.info("the network is back: every account syncs in %d ms", self.network_delay_ms)
+        # The edits' debounce: one run per account however often the link flaps, and no sooner than the next edit
+        # would start it anyway.
+        if not self._edit_timer.isActive() or self._edit_timer.remainingTime() > self.network_delay_ms:
+            self._edit_timer.start(self.network_delay_ms)

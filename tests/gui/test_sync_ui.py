@@ -479,12 +479,14 @@ def test_a_conflict_shows_both_values_and_the_other_one_can_be_taken(
     row = [page.proxy.data(page.proxy.index(0, col)) for col in range(5)]
     assert row == [f"{person.title} Josephine {person.last_name}".strip(), "First name", "Josephine", "Josefine", NAME]
     pane = page.pane
-    assert (pane.kept_caption.text(), pane.kept_value.text()) == ("Kept (from Kanbert)", "Josephine")
-    assert (pane.other_caption.text(), pane.other_value.text()) == ("Not kept (yours)", "Josefine")  # …yours is kept
+    assert (pane.mine_caption.text(), pane.mine_value.text()) == ("Mine", "Josefine")  # …yours is kept
+    assert (pane.theirs_caption.text(), pane.theirs_value.text()) == ("Theirs (Kanbert) — kept for now", "Josephine")
+    assert pane.theirs_card.property("side") == "kept" and pane.mine_card.property("side") == ""
+    assert (pane.keep_button.text(), pane.take_button.text()) == ("Keep mine", "Take theirs")
     assert pane.base_label.text() == f"Before both changes: {person.first_name}"
 
     with qtbot.waitSignal(page.loaded, timeout=RUN_MS):
-        QTest.mouseClick(pane.take_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(pane.keep_button, Qt.MouseButton.LeftButton)
     _settle(qtbot, w)
     assert _person(ctx, person.id).first_name == "Josefine"
     assert page.model.rowCount() == 0 and page.empty_label.isVisible()
@@ -495,7 +497,7 @@ def test_a_conflict_shows_both_values_and_the_other_one_can_be_taken(
     assert c.snapshot is not None and c.snapshot.pending == 0
 
 
-def test_keep_closes_a_conflict_and_open_shows_the_record(
+def test_take_theirs_closes_a_conflict_and_open_shows_the_record(
     qtbot: QtBot, synced: MainWindow, ctx: Context, kanbert: KanbertEmulator, account: AccountRecord
 ) -> None:
     w = synced
@@ -515,7 +517,7 @@ def test_keep_closes_a_conflict_and_open_shows_the_record(
     with qtbot.waitSignal(page.loaded, timeout=5000):
         w.sync.show_conflicts()
     with qtbot.waitSignal(page.loaded, timeout=RUN_MS):
-        QTest.mouseClick(page.pane.keep_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(page.pane.take_button, Qt.MouseButton.LeftButton)  # theirs was kept: it only closes
     assert page.model.rowCount() == 0
     assert _person(ctx, person.id).last_name == "Theirs"
 
@@ -577,7 +579,8 @@ def test_many_remote_deletions_are_asked_about_and_kept_until_confirmed(
 
     monkeypatch.setattr(account_dialogs, "ask_mass_delete", ask)
     _sync(qtbot, w)
-    assert asked == [{"account": NAME, "local": 20, "remote": 0}]
+    assert [(k["account"], k["local"], k["remote"]) for k in asked] == [(NAME, 20, 0)]
+    assert "would delete 20 people here" in asked[0]["message"]  # the guard's own words, in the question
     assert w.sync.status.text() == f"● {NAME}: confirm deletions · nothing to send"
     assert "sync paused" in w.statusBar().currentMessage()
     w.show_entity(Entity.PERSON)

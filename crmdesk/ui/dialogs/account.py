@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -28,12 +29,15 @@ from PySide6.QtWidgets import (
 
 from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountKind, AccountRecord, Policy
-from crmdesk.errors import ValidationError
+from crmdesk.errors import Cancelled, SignInRequired, UserError, ValidationError
 from crmdesk.sync.accounts import check_account
+from crmdesk.ui import messages
 from crmdesk.ui.dialogs.base import RecordDialog
 from crmdesk.ui.dialogs.widgets import DialogHeader, FieldMessage, field_label, make_form, save_cancel_buttons
 from crmdesk.ui.icons import icon
 from crmdesk.ui.ops_sync import SecretInfo
+from crmdesk.ui.ops_sync import check_connection as check_connection_job
+from crmdesk.ui.workers import Job, JobRunner
 
 __all__ = [
     "DEFAULT_URLS",
@@ -43,6 +47,7 @@ __all__ = [
     "ask_mass_delete",
     "confirm_discard",
     "confirm_remove",
+    "confirm_resolve_all",
     "policy_hint",
 ]
 
@@ -50,6 +55,9 @@ DEFAULT_URLS = {AccountKind.KANBERT: "https://api.kanbert.com/api/v1"}
 """The base URL a new account of a kind starts with (the vendor's cloud)."""
 WARNING_COLOUR = QColor("#9a5b00")
 """Amber of the "not encrypted" warnings: readable on the window background."""
+OK_COLOUR = QColor("#1e7b45")
+ERROR_COLOUR = QColor("#b42318")
+TOKEN_REFUSED = "The token was refused"
 MUTED_ROLE = QPalette.ColorRole.PlaceholderText
 
 
@@ -100,6 +108,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         record: The account to edit; None for a new one.
         secrets: Where secrets go (None while that is not known yet).
         supported: The kinds crmdesk can sync; the others are listed, disabled, as coming soon.
+        runner: Runs "Test connection" (general pool); None hides the button.
         parent: The parent widget.
     """
 
@@ -110,6 +119,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         *,
         secrets: SecretInfo | None,
         supported: tuple[AccountKind, ...],
+        runner: JobRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(ctx, editing=record is not None, window_icon="accounts", header_icon="accounts", parent=parent)
@@ -118,6 +128,8 @@ class AccountDialog(RecordDialog[AccountInput]):
         self._secrets = secrets
         self._supported = supported
         self._touched: set[str] = set()
+        self._runner = runner
+        self._test_job: Job | None = None
         self.setWindowTitle("Add account" if self._new else f"Edit account — {self._base.name}")
 
         form = make_form()
@@ -190,6 +202,22 @@ class AccountDialog(RecordDialog[AccountInput]):
             self.policy_combo.addItem(policy.label, policy.value)
         self.policy_hint = _muted()
         form.addRow(field_label("&Conflicts:", self.policy_combo), self._with(self.policy_combo, self.policy_hint))
+
+        self.test_button = QPushButton(icon("online"), "Test &connection")
+        self.test_button.setToolTip("Try the URL and the token now (nothing is saved)")
+        self.test_button.clicked.connect(self._on_test_button_clicked)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        test_box = QWidget()
+        test_row = QHBoxLayout(test_box)
+        test_row.setContentsMargins(0, 4, 0, 0)
+        test_row.setSpacing(10)
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
+        test_row.addWidget(self.test_result, 1)
+        test_box.setVisible(runner is not None)
+        form.addRow("", test_box)
         self._root.addLayout(form)
         self._root.addStretch(1)
         self._build_save_row()
@@ -228,6 +256,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         *,
         secrets: SecretInfo | None,
         supported: tuple[AccountKind, ...],
+        runner: JobRunner | None = None,
     ) -> AccountInput | None:
         """Show the dialog modally.
 
@@ -237,12 +266,13 @@ class AccountDialog(RecordDialog[AccountInput]):
             record: The account to edit, or None for a new one.
             secrets: Where secrets go, or None when not known yet.
             supported: The kinds crmdesk can sync.
+            runner: Runs "Test connection"; None hides the button.
 
         Returns:
             The checked account, a new secret (or None to keep the stored one) and the file opt-in; None if
             cancelled.
         """
-        return cls(ctx, record, secrets=secrets, supported=supported, parent=parent)._run_modal()
+        return cls(ctx, record, secrets=secrets, supported=supported, runner=runner, parent=parent)._run_modal()
 
     def _load(self, a: AccountRecord) -> None:
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(a.kind.value)))
@@ -327,6 +357,75 @@ class AccountDialog(RecordDialog[AccountInput]):
         host = self.url_edit.text().strip().removeprefix("https://").removeprefix("http://").split("/")[0]
         subtitle = " · ".join(p for p in (self._kind().label, host) if p)
         self.header.set_texts(self.name_edit.text().strip(), subtitle, placeholder="New account")
+        self._forget_test()  # the answer was about the fields as they were
+        self.test_button.setEnabled(not ({"kind", "base_url", "secret"} & problems.keys()))
+
+    # ---- test connection ------------------------------------------------------------------------------------
+
+    def test_connection(self) -> None:
+        """Try the URL and token as entered, in a job; the answer shows beside the button."""
+        if self._runner is None or not self.test_button.isEnabled():
+            return
+        entered = self.record()
+        rec = entered.record.replace(base_url=entered.record.base_url.strip())
+        secret = entered.secret.strip() if entered.secret is not None else None
+        job = check_connection_job(self._ctx, rec, secret=secret)
+        job.signals.succeeded.connect(self._on_test_job_succeeded)
+        job.signals.failed.connect(self._on_test_job_failed)
+        self._test_job = job
+        self._show_test("Testing…", None)
+        self.test_button.setEnabled(False)
+        self._runner.read(job)
+
+    @property
+    def testing(self) -> bool:
+        return self._test_job is not None
+
+    def _forget_test(self) -> None:
+        if self._test_job is not None:
+            self._test_job.cancel.set()  # its answer would be about other fields: dropped when it comes
+            self._test_job = None
+        self._show_test("", None)
+
+    def _show_test(self, text: str, ok: bool | None) -> None:
+        self.test_result.setText(text)
+        self.test_result.setProperty("result", "" if ok is None else ("ok" if ok else "error"))
+        palette = self.test_result.palette()
+        colour = self.palette().color(MUTED_ROLE) if ok is None else (OK_COLOUR if ok else ERROR_COLOUR)
+        palette.setColor(QPalette.ColorRole.WindowText, colour)
+        self.test_result.setPalette(palette)
+
+    def _test_done(self) -> bool:
+        """Whether the job that answered is the current test (a later edit forgets it); ends the busy state."""
+        job = self._test_job
+        if job is None or self.sender() is not job.signals:
+            return False
+        self._test_job = None
+        self.test_button.setEnabled(True)
+        return True
+
+    @Slot(object)
+    def _on_test_job_succeeded(self, answer: str) -> None:
+        if self._test_done():
+            self._show_test(answer, True)
+
+    @Slot(object)
+    def _on_test_job_failed(self, exc: BaseException) -> None:
+        if not self._test_done() or isinstance(exc, Cancelled):
+            return
+        if isinstance(exc, SignInRequired):
+            self._show_test(TOKEN_REFUSED, False)
+        elif isinstance(exc, UserError):
+            self._show_test(str(exc), False)
+        else:
+            self._show_test("The test failed.", False)
+            messages.show_error(self, exc)  # a bug: the crash dialog
+
+    def done(self, result: int) -> None:
+        if self._test_job is not None:
+            self._test_job.cancel.set()
+            self._test_job = None
+        super().done(result)
 
     def _check(self, record: AccountInput) -> AccountInput:
         rec = record.record.replace(name=record.record.name.strip(), base_url=record.record.base_url.strip())
@@ -335,6 +434,10 @@ class AccountDialog(RecordDialog[AccountInput]):
         return AccountInput(rec, secret, record.use_file)
 
     # ---- slots ----------------------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_test_button_clicked(self) -> None:
+        self.test_connection()
 
     @Slot(str)
     def _on_line_edited(self, text: str) -> None:
@@ -427,7 +530,7 @@ def _question(parent: QWidget | None, title: str, text: str, info: str) -> QMess
     return box
 
 
-def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote: int) -> bool:
+def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote: int, message: str = "") -> bool:
     """The mass-delete guard stopped a run: delete the records anyway, or keep them (the default)?
 
     Args:
@@ -435,6 +538,7 @@ def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote:
         account: The account's name.
         local: Records the run would delete here (they were deleted on the server).
         remote: Records it would delete on the server (they were deleted here).
+        message: The guard's own words ("… would delete 8 people and 2 companies here …"), shown when given.
 
     Returns:
         True if the user chose to delete them.
@@ -447,11 +551,15 @@ def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(f"Delete records? — {account}")
-    box.setText(f"This sync of “{account}” would delete {' and '.join(where) or 'records'}.")
+    if message:  # it says which kinds of records; the counts alone do not (the title names the account)
+        text = message.removeprefix(f"{account}: ")
+        box.setText(text[:1].upper() + text[1:])
+    else:
+        box.setText(f"This sync of “{account}” would delete {' and '.join(where) or 'records'}.")
     box.setInformativeText(
-        "That is more than a sync deletes without asking, so nothing was deleted. If the deletions are right, "
-        "delete them. If not (the account points somewhere else, the server lost data), keep them: this account "
-        "pauses until you press Sync now, which asks again."
+        ("" if message else "That is more than a sync deletes without asking, so nothing was deleted. ")
+        + "If the deletions are right, delete them. If not (the account points somewhere else, the server lost "
+        "data), keep them: this account pauses until you press Sync now, which asks again."
     )
     delete = box.addButton(f"Delete {' and '.join(where) or 'them'}", QMessageBox.ButtonRole.DestructiveRole)
     delete.setIcon(icon("delete"))
@@ -460,6 +568,38 @@ def ask_mass_delete(parent: QWidget | None, *, account: str, local: int, remote:
     box.setEscapeButton(keep)
     box.exec()
     return box.clickedButton() is delete
+
+
+def confirm_resolve_all(parent: QWidget | None, *, mine: bool, count: int, remote: str, account: str = "") -> bool:
+    """Settle many conflicts at once ("Keep all mine" / "Take all theirs")? Cancel is the default.
+
+    Args:
+        parent: The window asking.
+        mine: True keeps my values, False takes the server's.
+        count: How many conflicts.
+        remote: Who "theirs" is ("Kanbert", or "the servers" across accounts).
+        account: The account they belong to, or "" for every listed one.
+
+    Returns:
+        True if the user confirmed.
+    """
+    n = f"{count:,} conflict{'s' if count != 1 else ''}"
+    where = f" of “{account}”" if account else ""
+    if mine:
+        text = f"Keep your value in all {n}{where}?"
+        info = f"Your values stay and go to {remote} with the next sync."
+        verb = "Keep all mine"
+    else:
+        text = f"Take {remote}'s value in all {n}{where}?"
+        info = "Your values in these fields are replaced by theirs here."
+        verb = "Take all theirs"
+    box = _question(parent, verb, text, info)
+    ok = box.addButton(verb, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is ok
 
 
 def confirm_remove(parent: QWidget | None, *, account: str, pending: int) -> bool:

@@ -26,6 +26,7 @@ class Role(enum.IntEnum):
 
     ID = Qt.ItemDataRole.UserRole + 1  # an account's, an outbox entry's record's or a conflict's id
     SORT = Qt.ItemDataRole.UserRole + 2  # what the column sorts by, where that is not its text
+    ACCOUNT = Qt.ItemDataRole.UserRole + 3  # a conflict's account id (the Conflicts page filters by it)
 
 
 @dataclass(frozen=True, slots=True)

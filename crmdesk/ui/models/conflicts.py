@@ -81,6 +81,8 @@ class ConflictsModel(QAbstractTableModel):
             return font
         if role == Role.ID:
             return c.id
+        if role == Role.ACCOUNT:
+            return c.account_id
         if role == Role.SORT:
             if col == 5:
                 return c.created_at.timestamp()

@@ -37,6 +37,7 @@ from crmdesk.ui.labels import relative_time
 from crmdesk.ui.models.accounts import DISCARD_COLUMN, AccountsModel, AccountView, OutboxModel
 from crmdesk.ui.models.table import display_time
 from crmdesk.ui.sync import Outcome, SyncController
+from crmdesk.ui.views.health import HealthPanel
 from crmdesk.ui.views.syncstatus import describe
 from crmdesk.ui.workers import Job, JobRunner
 
@@ -195,7 +196,7 @@ class AccountsPage(QWidget):
                     state_tip=words.tip,
                     last_sync=relative_time(a.last_sync_at, now=now),
                     last_sync_tip=display_time(a.last_sync_at) if a.last_sync_at else "Never synced",
-                    pending=f"{row.pending:,}{'+' if row.pending_capped else ''}",
+                    pending=f"{row.pending:,}",
                     conflicts=f"{row.conflicts:,}",
                     enabled=a.enabled,
                 )
@@ -246,7 +247,9 @@ class AccountsPage(QWidget):
         if snap is None:
             self.status_message.emit("The accounts are still being read — try again in a moment.", 4000)
             return
-        got = AccountDialog.ask(self.window(), self._ctx, secrets=self._controller.secrets, supported=snap.supported)
+        got = AccountDialog.ask(
+            self.window(), self._ctx, secrets=self._controller.secrets, supported=snap.supported, runner=self._runner
+        )
         if got is not None and got.secret is not None:
             job = ops.add_account(self._ctx, got.record, secret=got.secret, use_file=got.use_file)
             self._run_write(job, self._on_add_job_succeeded)
@@ -256,7 +259,12 @@ class AccountsPage(QWidget):
         if snap is None or account is None:
             return
         got = AccountDialog.ask(
-            self.window(), self._ctx, account, secrets=self._controller.secrets, supported=snap.supported
+            self.window(),
+            self._ctx,
+            account,
+            secrets=self._controller.secrets,
+            supported=snap.supported,
+            runner=self._runner,
         )
         if got is not None and (got.record != account or got.secret is not None):
             job = ops.update_account(self._ctx, got.record, secret=got.secret, use_file=got.use_file)
@@ -414,6 +422,7 @@ class AccountPane(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
         self.sign_in_button = QPushButton(icon("warning"), "Sign in again…")
         self.sign_in_button.clicked.connect(self._on_sign_in_button_clicked)
+        self.health = HealthPanel()
 
         self.outbox_title = QLabel()
         self.outbox_title.setObjectName("sectionTitle")
@@ -441,6 +450,8 @@ class AccountPane(QWidget):
         lay.addLayout(state_row)
         lay.addWidget(self.facts)
         lay.addWidget(self.sign_in_button, 0, Qt.AlignmentFlag.AlignLeft)
+        lay.addSpacing(10)
+        lay.addWidget(self.health)
         lay.addSpacing(10)
         lay.addWidget(self.outbox_title)
         lay.addWidget(self.outbox_empty)
@@ -470,25 +481,21 @@ class AccountPane(QWidget):
         self.state_label.setToolTip(words.tip)
         self.sign_in_button.setVisible(c.outcome(account)[0] is Outcome.SIGN_IN)
         self.facts.setText("\n".join(self._facts(account)))
+        self.health.show_row(c.snapshot.row(account.id) if c.snapshot else None)
         if changed:
             self.reload_outbox()
 
     def _facts(self, account: AccountRecord) -> list[str]:
         c = self._controller
-        when = display_time(account.last_sync_at) if account.last_sync_at else ""
-        lines = [f"Last sync: {relative_time(account.last_sync_at)}" + (f" ({when})" if when else "")]
-        lines.append(
+        lines = [
             f"Syncs every {account.interval_s // 60} min · {account.policy.label.lower()} on conflicts"
             if account.enabled
             else "Syncs only when you press Sync now"
-        )
+        ]
         report = c.last_report(account.id)
         if report is not None:
             lines.append(f"Last run: {report.summary()}")
             lines.extend(f"Skipped {p.name or 'a record'}: {p.message}" for p in report.problems[:5])
-        outcome, message = c.outcome(account)
-        if message and outcome is not Outcome.ONLINE:
-            lines.append(message)
         return lines
 
     def reload_outbox(self) -> None:

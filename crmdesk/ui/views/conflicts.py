@@ -1,18 +1,18 @@
 """The Conflicts page: fields both sides changed in the middle; the selected one's two values side by side at the right.
 
-"Use this value instead" (`sync.run.take_other_value`) makes the value that was not kept a local edit the next sync
-sends; "Keep" (`keep_value`) closes the conflict. Both run on the writer pool.
+"Keep mine" and "Take theirs" settle one conflict, "Keep all mine" and "Take all theirs" every listed one (of the
+account chosen above the list), through `sync.run.resolve_conflict` on the writer pool: a value that was not kept
+becomes a local edit (mine is sent with the next sync), a kept one just closes the conflict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QRegularExpression, QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -31,10 +31,12 @@ from crmdesk.domain.records import Entity
 from crmdesk.errors import Cancelled
 from crmdesk.ui import messages
 from crmdesk.ui import ops_sync as ops
+from crmdesk.ui.dialogs import account as account_dialogs
 from crmdesk.ui.icons import icon
 from crmdesk.ui.models.accounts import Role
 from crmdesk.ui.models.conflicts import ConflictsModel, format_value
 from crmdesk.ui.models.table import display_time
+from crmdesk.ui.ops import merge_changes
 from crmdesk.ui.sync import SyncController
 from crmdesk.ui.views.accounts import tool_button
 from crmdesk.ui.workers import Job, JobRunner
@@ -44,7 +46,7 @@ __all__ = ["ComparePane", "ConflictsPage"]
 EMPTY_TEXT = "No conflicts — when you and a colleague change the same field, both values wait here."
 HINT_TEXT = (
     "When you and a colleague change the same field between two syncs, the account's policy picks one value for "
-    "now and the other waits here. “Use this value instead” sends yours (or theirs) with the next sync."
+    "now and the other waits here. “Keep mine” sends yours with the next sync; “Take theirs” uses theirs here."
 )
 _COLUMN_WIDTHS = (195, 100, 150, 150, 140)
 
@@ -65,6 +67,7 @@ class ConflictsPage(QWidget):
         self._runner = runner
         self._controller = controller
         self._job: Job | None = None
+        self._settling: tuple[int, Side] = (0, Side.LOCAL)
 
         title = QLabel("Conflicts")
         title.setObjectName("viewTitle")
@@ -72,18 +75,31 @@ class ConflictsPage(QWidget):
         self.count_label.setObjectName("paneMuted")
         self.refresh_button = tool_button("refresh", "Refresh", "Read the conflicts again")
         self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
+        self.account_combo = QComboBox()
+        self.account_combo.setToolTip("Show the conflicts of one account")
+        self.account_combo.addItem("All accounts", "")
+        self.account_combo.currentIndexChanged.connect(self._on_account_combo_current_index_changed)
+        self.keep_all_button = tool_button("outbox", "Keep all mine…", "Keep your value in every listed conflict")
+        self.keep_all_button.clicked.connect(self._on_keep_all_button_clicked)
+        self.take_all_button = tool_button(
+            "import", "Take all theirs…", "Take the server's value in every listed conflict"
+        )
+        self.take_all_button.clicked.connect(self._on_take_all_button_clicked)
         top = QHBoxLayout()
         top.setContentsMargins(10, 8, 10, 8)
         top.setSpacing(8)
         top.addWidget(title)
         top.addWidget(self.count_label)
         top.addStretch(1)
-        top.addWidget(self.refresh_button)
+        for widget in (self.account_combo, self.keep_all_button, self.take_all_button, self.refresh_button):
+            top.addWidget(widget)
+        self._busy = False
 
         self.model = ConflictsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(Role.SORT)
+        self.proxy.setFilterRole(Role.ACCOUNT)
         self.table = QTableView()
         self.table.setObjectName("conflictsTable")
         self.table.setModel(self.proxy)
@@ -127,11 +143,11 @@ class ConflictsPage(QWidget):
         lay.addWidget(hint)
 
         self.pane = ComparePane()
-        self.pane.take_requested.connect(self._on_pane_take_requested)
-        self.pane.keep_requested.connect(self._on_pane_keep_requested)
+        self.pane.resolve_requested.connect(self._on_pane_resolve_requested)
         self.pane.open_requested.connect(self._on_pane_open_requested)
         controller.run_finished.connect(self._on_controller_run_finished)
         controller.snapshot_changed.connect(self._on_controller_snapshot_changed)
+        self._update_accounts()
 
     def reload(self) -> None:
         """Read the open conflicts again (latest wins)."""
@@ -167,13 +183,63 @@ class ConflictsPage(QWidget):
         self._job = None
         keep = self.current_id()
         self.model.set_rows(rows, now=dt.datetime.now().astimezone())
-        n = len(rows)
-        self.count_label.setText(f"{n:,} open" if n else "")
-        self._stack.setCurrentIndex(1 if n else 0)
+        self._update_accounts()
+        self._show_listed(keep)
+        self.loaded.emit()
+
+    def _show_listed(self, keep: str | None = None) -> None:
+        n = self.proxy.rowCount()
+        total = self.model.rowCount()
+        self.count_label.setText((f"{n:,} of {total:,} open" if n != total else f"{n:,} open") if total else "")
+        self._stack.setCurrentIndex(1 if total else 0)
         if not (keep and self.select(keep)) and n:
             self.table.selectRow(0)
         self.pane.show_conflict(self._current_row())
-        self.loaded.emit()
+        self._set_busy(self._busy)
+
+    def _update_accounts(self) -> None:
+        """One filter entry per account that has conflicts; the filter is hidden for a single account."""
+        names = {
+            r.conflict.account_id: r.account_name
+            for r in map(self.model.conflict_row, range(self.model.rowCount()))
+            if r
+        }
+        chosen = self.account_combo.currentData() or ""
+        self.account_combo.blockSignals(True)
+        self.account_combo.clear()
+        self.account_combo.addItem("All accounts", "")
+        for account_id, name in sorted(names.items(), key=lambda kv: kv[1].casefold()):
+            self.account_combo.addItem(name, account_id)
+        index = self.account_combo.findData(chosen)
+        self.account_combo.setCurrentIndex(max(0, index))
+        self.account_combo.blockSignals(False)
+        self.account_combo.setVisible(len(names) > 1)
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        account_id = str(self.account_combo.currentData() or "")
+        pattern = f"^{QRegularExpression.escape(account_id)}$" if account_id else ""
+        self.proxy.setFilterRegularExpression(QRegularExpression(pattern))
+
+    def listed_ids(self) -> list[str]:
+        """The conflicts the list shows now (all, or the chosen account's): what the "all" buttons settle."""
+        return [str(self.proxy.index(r, 0).data(Role.ID)) for r in range(self.proxy.rowCount())]
+
+    def resolve_listed(self, side: Side) -> None:
+        """Ask, then settle every listed conflict with one side's value, in one job."""
+        ids = self.listed_ids()
+        if not ids or self._busy:
+            return
+        rows = [r for r in map(self.model.conflict_row, range(self.model.rowCount())) if r and r.id in set(ids)]
+        remotes = {r.remote_label for r in rows}
+        remote = next(iter(remotes)) if len(remotes) == 1 else "the servers"
+        chosen = self.account_combo.currentData()
+        account = self.account_combo.currentText() if chosen else ""
+        if not account_dialogs.confirm_resolve_all(
+            self.window(), mine=side is Side.LOCAL, count=len(ids), remote=remote, account=account
+        ):
+            return
+        self._settle(ids, side)
 
     @Slot(object)
     def _on_job_failed(self, exc: BaseException) -> None:
@@ -184,40 +250,63 @@ class ConflictsPage(QWidget):
     def _on_selection_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.pane.show_conflict(self._current_row())
 
-    @Slot(str)
-    def _on_pane_take_requested(self, conflict_id: str) -> None:
-        self._settle(ops.take_other_value(self._ctx, conflict_id), self._on_take_job_succeeded)
+    @Slot(str, object)
+    def _on_pane_resolve_requested(self, conflict_id: str, side: Side) -> None:
+        self._settle([conflict_id], side)
 
-    @Slot(str)
-    def _on_pane_keep_requested(self, conflict_id: str) -> None:
-        self._settle(ops.keep_value(self._ctx, conflict_id), self._on_keep_job_succeeded)
-
-    def _settle(self, job: Job, slot: Callable[[Any], None]) -> None:
-        self.pane.set_busy(True)
-        job.signals.succeeded.connect(slot)
+    def _settle(self, ids: list[str], side: Side) -> None:
+        self._set_busy(True)
+        self._settling = (len(ids), side)
+        job = ops.resolve_conflicts(self._ctx, ids, side)
+        job.signals.succeeded.connect(self._on_settle_job_succeeded)
         job.signals.failed.connect(self._on_settle_job_failed)
         self._runner.write(job)
 
-    @Slot(object)
-    def _on_take_job_succeeded(self, change: ChangeSet | None) -> None:
-        self._controller.publish(change)  # a local edit: the tables refresh and a sync sends it soon
-        self._after_settle("Used the other value; it is sent with the next sync.")
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        listed = self.proxy.rowCount() > 0
+        self.keep_all_button.setEnabled(not busy and listed)
+        self.take_all_button.setEnabled(not busy and listed)
+        self.pane.set_busy(busy)
 
     @Slot(object)
-    def _on_keep_job_succeeded(self, result: None) -> None:
-        self._after_settle("Kept the value; the conflict is closed.")
+    def _on_settle_job_succeeded(self, changes: list[ChangeSet]) -> None:
+        for change in merge_changes(changes):
+            self._controller.publish(change)  # local edits: the tables refresh and a sync sends them soon
+        n, side = self._settling
+        what = "the conflict" if n == 1 else f"{n:,} conflicts"
+        if side is Side.LOCAL:
+            text = f"Kept your value in {what}; it is sent with the next sync."
+        else:
+            text = f"Took the server's value in {what}."
+        self._after_settle(text)
 
     def _after_settle(self, text: str) -> None:
-        self.pane.set_busy(False)
+        self._set_busy(False)
         self.status_message.emit(text, 5000)
         self._controller.refresh(now=True)
         self.reload()
 
     @Slot(object)
     def _on_settle_job_failed(self, exc: BaseException) -> None:
-        self.pane.set_busy(False)
-        messages.show_error(self.window(), exc)
+        self._set_busy(False)
+        if not isinstance(exc, Cancelled):
+            messages.show_error(self.window(), exc)
         self.reload()
+
+    @Slot(int)
+    def _on_account_combo_current_index_changed(self, index: int) -> None:
+        keep = self.current_id()
+        self._apply_filter()
+        self._show_listed(keep)
+
+    @Slot()
+    def _on_keep_all_button_clicked(self) -> None:
+        self.resolve_listed(Side.LOCAL)
+
+    @Slot()
+    def _on_take_all_button_clicked(self) -> None:
+        self.resolve_listed(Side.REMOTE)
 
     @Slot(object, str)
     def _on_pane_open_requested(self, entity: Entity, record_id: str) -> None:
@@ -251,10 +340,9 @@ def _value_card(caption: QLabel, value: QLabel, button: QPushButton) -> QFrame:
 
 
 class ComparePane(QWidget):
-    """One conflict: the kept value and the other one side by side, each with its button."""
+    """One conflict: my value and theirs side by side, each with its button; the kept one is marked."""
 
-    take_requested = Signal(str)  # conflict id
-    keep_requested = Signal(str)
+    resolve_requested = Signal(str, object)  # conflict id, the Side whose value stays
     open_requested = Signal(object, str)  # Entity, record id
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -274,32 +362,31 @@ class ComparePane(QWidget):
         self.subtitle = QLabel()
         self.subtitle.setObjectName("paneSubtitle")
         self.subtitle.setWordWrap(True)
-        self.kept_caption = QLabel()
-        self.other_caption = QLabel()
-        self.kept_value = QLabel()
-        self.other_value = QLabel()
-        for caption in (self.kept_caption, self.other_caption):
+        self.mine_caption = QLabel()
+        self.theirs_caption = QLabel()
+        self.mine_value = QLabel()
+        self.theirs_value = QLabel()
+        for caption in (self.mine_caption, self.theirs_caption):
             caption.setObjectName("cardCaption")
             caption.setWordWrap(True)
-        for value in (self.kept_value, self.other_value):
+        for value in (self.mine_value, self.theirs_value):
             value.setObjectName("conflictValue")
             value.setWordWrap(True)
             value.setTextFormat(Qt.TextFormat.PlainText)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.keep_button = QPushButton("Keep")
-        self.keep_button.setToolTip("Keep this value and close the conflict")
+        self.keep_button = QPushButton("Keep mine")
+        self.keep_button.setToolTip("Use your value; the next sync sends it")
         self.keep_button.clicked.connect(self._on_keep_button_clicked)
-        self.take_button = QPushButton("Use this value instead")
-        self.take_button.setToolTip("Use this value here; the next sync sends it")
+        self.take_button = QPushButton("Take theirs")
+        self.take_button.setToolTip("Use the server's value here")
         self.take_button.clicked.connect(self._on_take_button_clicked)
-        self.kept_card = _value_card(self.kept_caption, self.kept_value, self.keep_button)
-        self.kept_card.setProperty("side", "kept")
-        self.other_card = _value_card(self.other_caption, self.other_value, self.take_button)
+        self.mine_card = _value_card(self.mine_caption, self.mine_value, self.keep_button)
+        self.theirs_card = _value_card(self.theirs_caption, self.theirs_value, self.take_button)
         cards = QGridLayout()
         cards.setHorizontalSpacing(10)
-        cards.addWidget(self.kept_card, 0, 0)
-        cards.addWidget(self.other_card, 0, 1)
+        cards.addWidget(self.mine_card, 0, 0)
+        cards.addWidget(self.theirs_card, 0, 1)
         cards.setColumnStretch(0, 1)
         cards.setColumnStretch(1, 1)
         self.base_label = QLabel()
@@ -349,14 +436,18 @@ class ComparePane(QWidget):
         self._stack.setCurrentIndex(1)
         c = row.conflict
         remote = row.remote_label
-        kept_from, other_from = (f"from {remote}", "yours") if c.kept is Side.REMOTE else ("yours", f"from {remote}")
         self.title.setText(row.record_name)
         when = display_time(c.created_at)
         self.subtitle.setText(f"{row.field_label} · {when}")
-        self.kept_caption.setText(f"Kept ({kept_from})")
-        self.other_caption.setText(f"Not kept ({other_from})")
-        self.kept_value.setText(format_value(c.field, c.kept_value))
-        self.other_value.setText(format_value(c.field, c.other_value))
+        mine_kept = c.kept is Side.LOCAL
+        self.mine_caption.setText("Mine — kept for now" if mine_kept else "Mine")
+        self.theirs_caption.setText(f"Theirs ({remote})" + ("" if mine_kept else " — kept for now"))
+        self.mine_value.setText(format_value(c.field, c.local))
+        self.theirs_value.setText(format_value(c.field, c.remote))
+        for card, kept in ((self.mine_card, mine_kept), (self.theirs_card, not mine_kept)):
+            card.setProperty("side", "kept" if kept else "")
+            card.style().unpolish(card)  # the style sheet's [side="kept"] follows the property
+            card.style().polish(card)
         self.base_label.setText(f"Before both changes: {format_value(c.field, c.base)}")
         kept_side = f"{remote}'s value" if c.kept is Side.REMOTE else "your value"
         self.explain.setText(
@@ -374,12 +465,12 @@ class ComparePane(QWidget):
     @Slot()
     def _on_keep_button_clicked(self) -> None:
         if self._row is not None:
-            self.keep_requested.emit(self._row.id)
+            self.resolve_requested.emit(self._row.id, Side.LOCAL)
 
     @Slot()
     def _on_take_button_clicked(self) -> None:
         if self._row is not None:
-            self.take_requested.emit(self._row.id)
+            self.resolve_requested.emit(self._row.id, Side.REMOTE)
 
     @Slot()
     def _on_open_button_clicked(self) -> None:
