@@ -194,3 +194,17 @@ def test_cancel_stops_a_wait_at_once(server: KanbertEmulator) -> None:
 def test_the_servers_clock_is_remembered(http: HttpClient) -> None:
     http.request("GET", "/contacts")
     assert http.last_date is not None and abs(time.time() - http.last_date.timestamp()) < 5
+
+
+def test_a_name_that_does_not_resolve_is_unavailable_with_a_plain_reason() -> None:
+    http = HttpClient("http://crm.example.invalid/api", name="Kanbert", retries=0)
+    with http, pytest.raises(RemoteUnavailable, match="Kanbert: cannot reach the server"):
+        http.request("GET", "/contacts")
+
+
+def test_a_tls_handshake_that_fails_is_unavailable_not_a_crash(server: KanbertEmulator) -> None:
+    https = server.url.replace("http://", "https://")  # the emulator speaks plain HTTP: the handshake fails
+    http = HttpClient(https, name="Kanbert", retries=0)
+    with http, pytest.raises(RemoteUnavailable) as info:
+        http.request("GET", "/api/v1/contacts")
+    assert str(info.value).startswith("Kanbert: ")
