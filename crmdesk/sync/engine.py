@@ -170,8 +170,10 @@ class SyncEngine:
         self.guard_min = guard_min
         self.report = SyncReport(account.id)
         self._deferred: list[_Deferred] = []
-        self._handled: set[tuple[Entity, str]] = set()
-        self._cursors: dict[Entity, str] = {}  # decided this run: the push phase leaves them alone
+        self._handled: set[tuple[Entity, str]] = set()  # decided this run: the push phase leaves them alone
+        self._cursors: dict[Entity, str] = {}
+        self._pulling = False
+        self._pull_problems: set[Entity] = set()  # entities whose pull skipped a record: their cursor stays
         self._done = 0
         self._pushes = 0
         self._crash_after_push = crash_after_push
@@ -199,7 +201,9 @@ class SyncEngine:
             self._guard_and_delete()
             with self.store.write() as s:
                 for entity, value in self._cursors.items():
-                    account_rows.set_cursor(s, acc, entity.value, value)
+                    # A remote change this run could not take (a RecordProblem) must come again: the cursor stays.
+                    if entity not in self._pull_problems:
+                        account_rows.set_cursor(s, acc, entity.value, value)
         except SignInRequired as exc:
             self._set_state(AccountState.SIGN_IN, str(exc))
             raise
@@ -392,6 +396,13 @@ class SyncEngine:
         with self.store.read() as s:
             cursor = account_rows.cursor(s, acc, entity.value)
         seen: set[str] = set()
+        self._pulling = True
+        try:
+            self._pull_pages(entity, cursor, seen)
+        finally:
+            self._pulling = False
+
+    def _pull_pages(self, entity: Entity, cursor: str | None, seen: set[str]) -> None:
         for page in self.connector.pull(entity, cursor):
             seen.update(item.remote_id for item in page.items)
             self._pull_page(entity, page.items)
@@ -653,6 +664,8 @@ class SyncEngine:
         self, entity: Entity, rec: Record | None, exc: Exception, *, local_id: str = "", remote_id: str = ""
     ) -> None:
         name = _name_of(rec) or remote_id or local_id
+        if self._pulling:
+            self._pull_problems.add(entity)
         log.warning("sync %s %s skipped: %s", entity.value, name, exc)
         self.report.problems.append(RecordProblem(entity, name, str(exc), local_id, remote_id))
 

@@ -285,3 +285,19 @@ def test_a_local_edit_during_the_push_is_kept_for_the_next_run(world: World, mon
     local, remote = world.person(p.id), world.remote.live(P)[rid]
     assert (local.first_name, local.last_name, local.title) == ("Ina", "Brandt-Meyer", "Dr.")
     assert (remote["first_name"], remote["last_name"], remote["title"]) == ("Ina", "Brandt-Meyer", "Dr.")
+
+
+def test_a_remote_change_the_run_could_not_take_comes_again(world: World) -> None:
+    p = world.add_person(ines())
+    world.sync()
+    rid = world.remote_id(P, p.id)
+    world.remote.edit(P, rid, first_name="Refused")
+    world.edit_person(p.id, title="Dr.")  # both changed: the merge must be sent, and the server refuses it
+    world.remote.refuse = {"Refused"}
+    report = world.sync()
+    assert [x.name for x in report.problems] == ["Dr. Ines Brandt"]
+    world.remote.refuse = set()
+    world.sync()
+    assert world.person(p.id).first_name == "Refused"  # not lost: the cursor did not move past it
+    assert world.remote.live(P)[rid]["title"] == "Dr."
+    assert world.sync().of(P).total == 0
