@@ -196,7 +196,9 @@ class SyncMachine(RuleBasedStateMachine):
         # A second sync changes nothing.
         again = w.sync()
         assert again.of(P).total == 0, again
-        self.pairs = sorted(linked.items())  # a stable order: Hypothesis replays draw by index
+        # A stable order (Hypothesis replays draw by index): by remote id — local ids made in one millisecond are
+        # ordered by their random bits.
+        self.pairs = sorted(linked.items(), key=lambda pair: (len(pair[1]), pair[1]))
         self.local_edits.clear()
         self.remote_edits.clear()
         self.local_deleted.clear()
