@@ -15,8 +15,8 @@ Assumptions this connector relies on (marked [assumed] in kanbert.md or chosen w
 - The server's ``Date`` header and its `updated_at` come from the same clock; the next cursor is the ``Date`` of
   the first page of a walk, minus one second (the filter compares whole seconds).
 - A duplicate `external_id` on create is answered 422; `find_by=external_id` on an unknown id is 404.
-- Attaching a contact to a company it is already attached to is not relied on: a new position is a detach and
-  an attach.
+- Attaching a contact to a company it is already attached to updates the link's position (the emulator's
+  [assumed] rule): a new position is one attach, never a detach first, so a failure cannot drop the link.
 - Custom fields, `locale`, owner and client are not synced: PATCH is partial, so the values on the server stay.
 """
 
@@ -562,7 +562,7 @@ class KanbertConnector:
         except RemoteRejected as exc:
             # An earlier create whose answer was lost already made it: the external id is taken.
             if exc.status == 422 and "external_id" in exc.problems:
-                found = self.find_created(entity, local_id)
+                found = self.find_created(entity, local_id) or self._restore_created(entity, local_id)
                 if found is not None:
                     return self.update(entity, found.remote_id, fields, found.fields or {})
             raise
@@ -570,6 +570,17 @@ class KanbertConnector:
         if entity is Entity.PERSON:
             self._relink(item.remote_id, fields, {})
         return RemoteItem(item.remote_id, item.version, fields, local_id, item.updated_at)
+
+    def _restore_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
+        """Our record under this external id, soft-deleted there (a delete the user has undone here): restored."""
+        params: dict[str, str | int] = {"find_by": "external_id", "origin": ORIGIN}
+        try:
+            data = self.http.request(
+                "POST", f"{self._collection(entity)}/{local_id}/restore", params=params, idempotent=True
+            )
+        except RemoteNotFound:
+            return None
+        return self._item(entity, data)
 
     def find_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
         params: dict[str, str | int] = {"find_by": "external_id", "origin": ORIGIN}
@@ -598,8 +609,8 @@ class KanbertConnector:
         new_links = _company_links(fields)
         old_links = _company_links(old)
         path = f"/contacts/{remote_id}/company"
-        for company_id, position in old_links.items():
-            if company_id not in new_links or new_links[company_id] != position:
+        for company_id in old_links:
+            if company_id not in new_links:
                 self.http.request("PUT", f"{path}/detach", json_body={"company_id": company_id})
         for company_id, position in new_links.items():
             if old_links.get(company_id) != position:

@@ -37,6 +37,7 @@ from crmdesk.errors import (
     MassDeleteStopped,
     NotFoundError,
     RemoteError,
+    RemoteNotFound,
     RemoteRejected,
     SignInRequired,
     ValidationError,
@@ -342,6 +343,7 @@ class SyncEngine:
             return
         acc = self.account.id
         counts = self.report.of(entity)
+        skipped: set[str] = set()
         with self.store.write() as s:
             current = {r.id: r for r in _get_many(s, entity, [w.local_id for w in batch if w.rec is not None])}
             new = [w for w in batch if w.rec is None and w.local_id not in current]
@@ -358,13 +360,19 @@ class SyncEngine:
                     continue
                 now = current.get(w.local_id)
                 if now is None or now.stamp.change_seq != w.seq:
-                    continue  # the user changed it meanwhile: the next run merges their edit (link unchanged)
+                    # The user changed it meanwhile: the link stays, and so does the cursor, so the next run
+                    # receives this remote change again and merges it with their edit.
+                    self._pull_problems.add(entity)
+                    skipped.add(w.local_id)
+                    continue
                 stored, change = self._write_local(s, entity, now, w.built)
                 self.report.changes.append(change)
                 self._remember(entity, w.local_id, w.item.remote_id)
                 self._save_link(s, entity, w.local_id, w.item, w.result, stored.stamp.change_seq)
                 counts.updated_local += 1
             for w in batch:
+                if w.local_id in skipped:
+                    continue
                 for c in w.conflicts:
                     conflicts.add(s, acc, entity, w.local_id, c, label=self.connector.label(c.field))
                 counts.conflicts += len(w.conflicts)
@@ -521,7 +529,9 @@ class SyncEngine:
         except ValidationError as exc:
             self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
             return
-        base = loads(link.base) if link is not None and link.remote_id is not None else None
+        # A create in flight keeps what it sent as its base, so an edit made since is a local change, not a clash.
+        in_flight = link is not None and link.remote_id is None and link.base not in ("", "{}")
+        base = loads(link.base) if link is not None and (link.remote_id is not None or in_flight) else None
         if base is not None:
             base = {k: v for k, v in base.items() if k not in local_hidden}
         plan = decide(base, local, remote, prefer=self._prefer(rec, item))
@@ -536,9 +546,14 @@ class SyncEngine:
                 links.drop(s, acc, entity, local_id)
             return
         if plan.noop:
-            if base != plan.result or (item is not None and link is not None and link.remote_version != item.version):
+            moved = rec is not None and link is not None and rec.stamp.change_seq > link.base_seq
+            if (
+                moved
+                or base != plan.result
+                or (item is not None and link is not None and link.remote_version != item.version)
+            ):
                 with self.store.write() as s:
-                    self._save_link(s, entity, local_id, item, plan.result, seq)
+                    self._save_link(s, entity, local_id, item, plan.result, seq - 1 if local_hidden else seq)
             counts.unchanged += 1
             return
 
@@ -584,7 +599,9 @@ class SyncEngine:
                 # The user changed it while we talked to the server: keep their edit. The link keeps its old base,
                 # so the next run sees the remote's new state as a remote change and the edit as a local one —
                 # unless this was a create, whose base is what was just sent.
-                if new_item is not None and (link is None or link.remote_id is None):
+                if new_item is not None and (link is None or link.remote_id is None or not plan.to_local):
+                    # A create or a pure push: the remote now holds `result`; the old seq keeps the record in the
+                    # outbox, so the next run sends the newer edit on top of it.
                     self._remember(entity, local_id, new_item.remote_id)
                     self._save_link(s, entity, local_id, new_item, result, seq)
                 return
@@ -599,7 +616,9 @@ class SyncEngine:
                     counts.updated_local += 1
             assert new_item is not None
             self._remember(entity, local_id, new_item.remote_id)
-            self._save_link(s, entity, local_id, new_item, result, seq)
+            # References the remote could not take yet (a company not linked there) keep the record in the outbox,
+            # so they are sent once the company is linked.
+            self._save_link(s, entity, local_id, new_item, result, seq - 1 if local_hidden else seq)
             for c in plan.conflicts:
                 conflicts.add(s, acc, entity, local_id, c, label=self.connector.label(c.field))
             counts.conflicts += len(plan.conflicts)
@@ -621,7 +640,7 @@ class SyncEngine:
             )
         if item is None:
             with self.store.write() as s:  # committed before the request: a lost answer is looked up next time
-                links.save(s, acc, entity, local_id, remote_id=None)
+                links.save(s, acc, entity, local_id, remote_id=None, base=dumps(result))
             return self.connector.create(entity, local_id, fields)
         old_remote = dict(item.fields or {})  # already in remote ids
         new_remote = {**fields, **remote_hidden}
@@ -633,7 +652,16 @@ class SyncEngine:
                 return self.connector.create(entity, local_id, fields)
             old_remote = dict(restored.fields or {})
             return self.connector.update(entity, item.remote_id, new_remote, old_remote)
-        return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+        try:
+            return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+        except RemoteNotFound:
+            # Deleted there since we last looked: an edit beats a delete, so it comes back with the edit.
+            restored = self.connector.restore(entity, item.remote_id)
+            if restored is None:
+                with self.store.write() as s:
+                    links.save(s, acc, entity, local_id, remote_id=None, base=dumps(result))
+                return self.connector.create(entity, local_id, fields)
+            return self.connector.update(entity, item.remote_id, new_remote, dict(restored.fields or {}))
 
     def _save_link(
         self, s: Session, entity: Entity, local_id: str, item: RemoteItem | None, result: Fields, seq: int
@@ -701,7 +729,10 @@ class SyncEngine:
             with self.store.write() as s:
                 current = self._get(s, d.entity, d.local_id)
                 if current is not None and current.stamp.change_seq != d.seq:
-                    continue  # edited meanwhile: an edit beats a delete, the next run pushes it back
+                    # Edited meanwhile: an edit beats a delete. The cursor stays, so the next run sees the remote
+                    # delete again, with the edit, and brings the record back there.
+                    self._pull_problems.add(d.entity)
+                    continue
                 if current is not None and current.stamp.deleted_at is None:
                     delete = people.delete_many if d.entity is Entity.PERSON else companies.delete_many
                     self.report.changes.append(delete(s, [d.local_id]))

@@ -384,3 +384,79 @@ def test_at_a_20_percent_error_rate_syncs_converge_without_duplicates(run: Run) 
     titles = {p.title for p in local.values()}
     assert {f"Dr. {i}" for i in range(15)} <= titles
     assert {c["title"] for c in contacts} >= {f"Dr. {i}" for i in range(15)}
+
+
+# ---- found in review ----------------------------------------------------------------------------------------------
+
+
+def test_an_edit_made_before_the_guard_runs_brings_a_remote_delete_back(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmdesk.sync import engine
+
+    with run.ctx.store.write() as s:
+        p, _ = people.create(s, PersonRecord(first_name="Ines", last_name="Brandt"))
+    run.sync()
+    rid = run.remote_id(P, p.id)
+    run.colleague.delete(f"/contacts/{rid}").raise_for_status()
+    original = engine.SyncEngine._guard_and_delete
+
+    def guard(self: engine.SyncEngine) -> None:
+        with run.ctx.store.write() as s:  # the user edits between the decision and the deletion
+            people.update(s, people.get(s, p.id).replace(last_name="Brandt-Meyer"))
+        original(self)
+
+    monkeypatch.setattr(engine.SyncEngine, "_guard_and_delete", guard)
+    run.sync()
+    monkeypatch.setattr(engine.SyncEngine, "_guard_and_delete", original)
+    report = run.sync()
+    assert not report.problems
+    contact = run.contact(rid)
+    assert contact["deleted_at"] is None and contact["last_name"] == "Brandt-Meyer"
+
+
+def test_undoing_a_delete_that_reached_the_server_brings_the_contact_back_there(run: Run) -> None:
+    with run.ctx.store.write() as s:
+        p, _ = people.create(s, PersonRecord(first_name="Ines", last_name="Brandt"))
+    run.sync()
+    rid = run.remote_id(P, p.id)
+    with run.ctx.store.write() as s:
+        people.delete_many(s, [p.id])
+    run.sync()
+    run.sync()
+    with run.ctx.store.write() as s:
+        people.restore_many(s, [p.id])  # Undo
+    report = run.sync()
+    assert not report.problems
+    assert run.remote_id(P, p.id) == rid and run.contact(rid)["deleted_at"] is None
+
+
+def test_a_failed_attach_never_drops_a_company_link(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    co = run.colleague.post("/companies", json={"company_name": "Brandt GmbH"}).json()["id"]
+    cid = run.colleague.post("/contacts", json={"first_name": "Ilse", "last_name": "A"}).json()["id"]
+    run.colleague.put(f"/contacts/{cid}/company/attach", json={"company_id": co, "position": "Owner"})
+    run.sync()
+    with run.ctx.store.read() as s:
+        pid = next(iter(links.remote_ids(s, run.account.id, P)))
+    with run.ctx.store.write() as s:
+        person = people.get(s, pid)
+        people.update(s, person.replace(cards=(dataclasses.replace(person.cards[0], position="Boss"),)))
+    original = HttpClient.request
+
+    def request(self: HttpClient, method: str, path: str, **kwargs: Any) -> Any:
+        if path.endswith("/company/attach"):
+            raise RemoteUnavailable("Kanbert: the connection failed after several attempts.")
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(HttpClient, "request", request)
+    with pytest.raises(RemoteUnavailable):
+        run.sync()
+    monkeypatch.setattr(HttpClient, "request", original)
+    run.sync()
+    (company,) = run.contact(cid)["companies"]
+    assert company["contact_company"]["position"] == "Boss"
+    with run.ctx.store.read() as s:
+        assert [c.position for c in people.get(s, pid).cards if c.company_id] == ["Boss"]
+        assert conflicts.open_conflicts(s) == []

@@ -301,3 +301,104 @@ def test_a_remote_change_the_run_could_not_take_comes_again(world: World) -> Non
     assert world.person(p.id).first_name == "Refused"  # not lost: the cursor did not move past it
     assert world.remote.live(P)[rid]["title"] == "Dr."
     assert world.sync().of(P).total == 0
+
+
+# ---- found in review: edits made while a run is in flight, creates in flight, links not made yet ----------------
+
+
+def _pending(world: World) -> list[str]:
+    with world.store.read() as s:
+        return [p.local_id for p in links.pending(s, world.account.id, P)]
+
+
+def test_an_edit_to_what_the_remote_cannot_hold_leaves_the_outbox(world: World) -> None:
+    p = world.add_person(ines())
+    world.sync()
+    world.edit_person(p.id, tags=("vip", "fair-2026"))
+    world.sync()
+    assert _pending(world) == []
+
+
+def test_an_edit_made_while_a_pulled_page_is_written_keeps_the_remote_change(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmdesk.sync import engine
+
+    p = world.add_person(ines())
+    world.sync()
+    rid = world.remote_id(P, p.id)
+    world.remote.edit(P, rid, title="Dr.")
+    original = engine.SyncEngine._flush
+
+    def flush(self: engine.SyncEngine, entity: Entity, batch: list[object]) -> None:
+        if entity is P and batch:
+            world.edit_person(p.id, last_name="Brandt-Meyer")  # the user saves while the page is decided
+        original(self, entity, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.SyncEngine, "_flush", flush)
+    world.sync()
+    monkeypatch.setattr(engine.SyncEngine, "_flush", original)
+    world.sync()
+    assert (world.person(p.id).title, world.person(p.id).last_name) == ("Dr.", "Brandt-Meyer")
+    assert world.remote.live(P)[rid]["last_name"] == "Brandt-Meyer"
+
+
+def test_typing_again_while_an_edit_is_sent_sends_the_newer_edit(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = world.add_person(ines())
+    world.sync()
+    rid = world.remote_id(P, p.id)
+    world.edit_person(p.id, last_name="B")
+    original = MemoryConnector.update
+
+    def update(self: MemoryConnector, *args: object) -> object:
+        out = original(self, *args)  # type: ignore[arg-type]
+        world.edit_person(p.id, last_name="C")
+        return out
+
+    monkeypatch.setattr(MemoryConnector, "update", update)
+    world.sync()
+    monkeypatch.setattr(MemoryConnector, "update", original)
+    world.sync()
+    assert world.person(p.id).last_name == "C" and world.remote.live(P)[rid]["last_name"] == "C"
+    with world.store.read() as s:
+        assert conflicts.open_conflicts(s) == []
+
+
+def test_an_edit_after_a_lost_create_answer_is_no_conflict(world: World) -> None:
+    p = world.add_person(ines())
+    world.remote.lose_next_create = 1
+    with pytest.raises(RemoteUnavailable):
+        world.sync()
+    world.edit_person(p.id, last_name="Brandt-Meyer")
+    world.sync()
+    (remote,) = world.remote.live(P).values()
+    assert world.person(p.id).last_name == remote["last_name"] == "Brandt-Meyer"
+    with world.store.read() as s:
+        assert conflicts.open_conflicts(s) == []
+
+
+def test_a_company_link_is_sent_once_the_company_gets_through(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmdesk.errors import RemoteRejected
+
+    with world.store.write() as s:
+        co = companies.create(s, CompanyRecord(name="Brandt GmbH"))[0]
+    p = world.add_person(
+        PersonRecord(
+            first_name="Ines", last_name="Brandt", cards=(BusinessCardRecord(company_id=co.id, position="CEO"),)
+        )
+    )
+    original = MemoryConnector.create
+
+    def create(self: MemoryConnector, entity: Entity, local_id: str, fields: object) -> object:
+        if entity is C:
+            raise RemoteRejected("memory: company refused", status=422)
+        return original(self, entity, local_id, fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MemoryConnector, "create", create)
+    world.sync()
+    world.sync()
+    monkeypatch.setattr(MemoryConnector, "create", original)
+    world.sync()
+    rco = world.remote_id(C, co.id)
+    assert world.remote.live(P)[world.remote_id(P, p.id)][f"@company:{rco}"] == "CEO"
+    assert _pending(world) == []
