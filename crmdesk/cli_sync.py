@@ -403,7 +403,11 @@ def run_sync(ctx: Context, args: argparse.Namespace) -> int:
                 print(f"\r{text} {done}…", end="", file=sys.stderr, flush=True)
 
         try:
-            report = sync_account(ctx, account.id, progress=progress, allow_mass_delete=args.confirm_deletions)
+            try:
+                report = sync_account(ctx, account.id, progress=progress, allow_mass_delete=args.confirm_deletions)
+            finally:
+                if not args.json and sys.stderr.isatty():
+                    print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the progress line
         except UserError as exc:
             failed = True
             results.append({"account": account.name, "id": account.id, "error": str(exc), "hints": list(exc.hints)})
