@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .appcrm import DEFAULT_RATE_LIMIT, AppcrmEmulator
+from .appcrm import DEFAULT_TOKEN as APPCRM_TOKEN
 from .base import EmulatorServer
 from .kanbert import DEFAULT_TOKEN, KanbertEmulator
 
@@ -43,8 +45,26 @@ def _kanbert_build(args: argparse.Namespace) -> tuple[EmulatorServer, list[str]]
     return server, lines
 
 
+def _appcrm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", action="append", help=f"accepted bearer token, repeatable (default {APPCRM_TOKEN})")
+    parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per minute, 0 = off")
+    parser.add_argument("--seed-companies", type=int, default=None, help="companies to seed (default people / 10)")
+
+
+def _appcrm_build(args: argparse.Namespace) -> tuple[EmulatorServer, list[str]]:
+    tokens = args.token or [APPCRM_TOKEN]
+    limit = args.rate_limit or None
+    server = AppcrmEmulator(args.port, host=args.host, tokens=tokens, seed=args.seed, rate_limit=limit)
+    companies = args.seed_companies if args.seed_companies is not None else args.seed_people // 10
+    server.seed_people(args.seed_people, companies=companies)
+    lines = [f"appcrm emulator: {server.api_url}", *(f"token: {t}" for t in tokens)]
+    lines.append(f"{args.seed_people} contacts, {companies} companies; rate limit {limit or 'off'}/min")
+    return server, lines
+
+
 COMMANDS: dict[str, Command] = {
     "kanbert": Command("Kanbert API (/api/v1): contacts, companies", _kanbert_arguments, _kanbert_build),
+    "appcrm": Command("App CRM API (/api): contacts, companies, activities", _appcrm_arguments, _appcrm_build),
 }
 """Emulators by sub-command name; a new emulator adds one entry."""
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from .appcrm import AppcrmEmulator
 from .base import EmulatorServer
 from .kanbert import KanbertEmulator
 
@@ -38,6 +39,13 @@ def _check_no_errors(server: EmulatorServer) -> None:
 def kanbert_server() -> Iterator[KanbertEmulator]:
     """A started Kanbert emulator, empty, one token (`.token`), wall clock; `.api_url`, `.faults`, `.store`."""
     with running(KanbertEmulator()) as server:
+        yield server
+
+
+@pytest.fixture
+def appcrm_server() -> Iterator[AppcrmEmulator]:
+    """A started appcrm emulator, empty, one token (`.token`), wall clock, 60 requests/min; `.api_url`, `.store`."""
+    with running(AppcrmEmulator()) as server:
         yield server
 
 

@@ -124,7 +124,7 @@ class KanbertEmulator(EmulatorServer):
             raise ValueError("the emulator needs at least one token")
         super().__init__(port, host=host, fault_seed=fault_seed)
         self.store = KanbertStore(clock=clock, seed=seed, origin=self.origin, lock=self.lock)
-        self.clock = self.store.clock
+        self.clock: Clock = self.store.clock
         self._register_routes()
 
     @property
