@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, and_, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -122,28 +123,40 @@ def drop(s: Session, account_id: str, entity: Entity, local_id: str) -> None:
     )
 
 
-def pending(s: Session, account_id: str, entity: Entity, *, limit: int | None = None) -> list[Pending]:
-    """The account's outbox for one entity type, oldest change first: records never linked (and alive), records
-    changed since their link's base, and linked records deleted locally."""
-    model = _TABLES[entity]
-    table: Table = model.__table__  # type: ignore[assignment]
+def _outbox(account_id: str, entity: Entity) -> tuple[Table, Any, Any]:
+    """The records table, its join with this account's links, and the condition "waits to be sent"."""
+    table: Table = _TABLES[entity].__table__  # type: ignore[assignment]
     link = SyncLink.__table__
     joined = table.outerjoin(
         link,
         and_(link.c.account_id == account_id, link.c.entity == entity.value, link.c.local_id == table.c.id),
     )
+    waiting = ((link.c.id.is_(None)) & table.c.deleted_at.is_(None)) | (
+        (link.c.id.is_not(None)) & (table.c.change_seq > link.c.base_seq)
+    )
+    return table, joined, waiting
+
+
+def pending(s: Session, account_id: str, entity: Entity, *, limit: int | None = None) -> list[Pending]:
+    """The account's outbox for one entity type, oldest change first: records never linked (and alive), records
+    changed since their link's base, and linked records deleted locally."""
+    table, joined, waiting = _outbox(account_id, entity)
+    linked = SyncLink.__table__.c.id.is_not(None)
     stmt = (
-        select(table.c.id, table.c.change_seq, table.c.deleted_at.is_not(None), link.c.id.is_not(None))
+        select(table.c.id, table.c.change_seq, table.c.deleted_at.is_not(None), linked)
         .select_from(joined)
-        .where(
-            ((link.c.id.is_(None)) & table.c.deleted_at.is_(None))
-            | ((link.c.id.is_not(None)) & (table.c.change_seq > link.c.base_seq))
-        )
+        .where(waiting)
         .order_by(table.c.change_seq)
     )
     if limit is not None:
         stmt = stmt.limit(limit)
     return [Pending(i, int(seq), bool(d), bool(lk)) for i, seq, d, lk in s.execute(stmt)]
+
+
+def count_pending(s: Session, account_id: str, entity: Entity) -> int:
+    """How many records `pending` would list, counted in the database."""
+    _, joined, waiting = _outbox(account_id, entity)
+    return int(s.scalar(select(func.count()).select_from(joined).where(waiting)) or 0)
 
 
 def links(s: Session, account_id: str, entity: Entity, local_ids: Iterable[str] | None = None) -> dict[str, Link]:

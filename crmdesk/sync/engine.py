@@ -35,7 +35,6 @@ from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record, 
 from crmdesk.errors import (
     Cancelled,
     MassDeleteStopped,
-    NotFoundError,
     RemoteError,
     RemoteNotFound,
     RemoteRejected,
@@ -283,14 +282,8 @@ class SyncEngine:
 
     @staticmethod
     def _get(s: Session, entity: Entity, local_id: str) -> Record | None:
-        try:
-            if entity is Entity.PERSON:
-                return people.get(s, local_id, include_deleted=True)
-            if entity is Entity.COMPANY:
-                return companies.get(s, local_id, include_deleted=True)
-        except NotFoundError:
-            return None
-        raise ValueError(f"cannot sync {entity.value} records")
+        found = get_records(s, entity, [local_id])
+        return found[0] if found else None
 
     def _normalise(self, rec: Record) -> Record:
         if isinstance(rec, PersonRecord):
@@ -345,7 +338,7 @@ class SyncEngine:
         counts = self.report.of(entity)
         skipped: set[str] = set()
         with self.store.write() as s:
-            current = {r.id: r for r in _get_many(s, entity, [w.local_id for w in batch if w.rec is not None])}
+            current = {r.id: r for r in get_records(s, entity, [w.local_id for w in batch if w.rec is not None])}
             new = [w for w in batch if w.rec is None and w.local_id not in current]
             if new:
                 change = self._bulk_create(s, entity, [w.built for w in new])
@@ -431,7 +424,7 @@ class SyncEngine:
             if orphans:
                 # Our own creates whose answers never came back (or came back before a crash): adopt them.
                 pending = links.links(s, acc, entity, orphans)
-                existing = {r.id for r in _get_many(s, entity, orphans)}
+                existing = {r.id for r in get_records(s, entity, orphans)}
                 for ext in orphans:
                     found = pending.get(ext)
                     if found is not None and found.remote_id is None:
@@ -439,7 +432,7 @@ class SyncEngine:
                     elif found is None and ext in existing:
                         adopt[ext] = links.Link(ext, None, "", "", 0)
             wanted = [lk.local_id for lk in (*by_remote.values(), *adopt.values())]
-            records = {r.id: r for r in _get_many(s, entity, wanted)}
+            records = {r.id: r for r in get_records(s, entity, wanted)}
         batch: list[_Write] = []
         for item in items:
             self._tick(entity, "receiving")
@@ -691,7 +684,7 @@ class SyncEngine:
     def _problem(
         self, entity: Entity, rec: Record | None, exc: Exception, *, local_id: str = "", remote_id: str = ""
     ) -> None:
-        name = _name_of(rec) or remote_id or local_id
+        name = name_of(rec) or remote_id or local_id
         if self._pulling:
             self._pull_problems.add(entity)
         log.warning("sync %s %s skipped: %s", entity.value, name, exc)
@@ -753,7 +746,8 @@ class _Write:
     conflicts: tuple[FieldConflict, ...]
 
 
-def _get_many(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
+def get_records(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
+    """The local records of these ids, deleted ones included (unknown ids are left out)."""
     if not ids:
         return []
     if entity is Entity.PERSON:
@@ -767,7 +761,8 @@ class _SimulatedCrash(BaseException):
     """Tests only: the process dies between a remote write and its local commit."""
 
 
-def _name_of(rec: Record | None) -> str:
+def name_of(rec: Record | None) -> str:
+    """How the user knows a record: a person's name, a company's name."""
     if isinstance(rec, PersonRecord):
         return rec.display_name
     if isinstance(rec, CompanyRecord):

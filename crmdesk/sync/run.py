@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from crmdesk.connectors.registry import SUPPORTED, make_connector
 from crmdesk.domain.accounts import AccountRecord
 from crmdesk.domain.changes import ChangeSet
@@ -15,7 +13,7 @@ from crmdesk.errors import NotFoundError
 from crmdesk.store import accounts as account_rows
 from crmdesk.store import companies, conflicts, links, people
 from crmdesk.sync.accounts import Context, get_secret
-from crmdesk.sync.engine import SyncEngine, SyncReport
+from crmdesk.sync.engine import SyncEngine, SyncReport, get_records, name_of
 from crmdesk.tasks import CancelToken, Progress, no_progress
 
 
@@ -135,18 +133,12 @@ def outbox(ctx: Context, account_id: str, *, limit: int = 500) -> list[OutboxEnt
     """
     out: list[OutboxEntry] = []
     with ctx.store.read() as s:
-        account = account_rows.get(s, account_id)
-        entities = _entities(account)
-        for entity in entities:
-            for p in links.pending(s, account_id, entity, limit=limit):
-                try:
-                    rec = _get(s, entity, p.local_id, include_deleted=True)
-                except NotFoundError:
-                    continue
-                if p.deleted and not p.linked:
-                    continue
+        for entity in _entities(account_rows.get(s, account_id)):
+            waiting = links.pending(s, account_id, entity, limit=limit)
+            names = {r.id: name_of(r) for r in get_records(s, entity, [p.local_id for p in waiting])}
+            for p in waiting:
                 change = "deleted" if p.deleted else ("changed" if p.linked else "new")
-                out.append(OutboxEntry(entity, p.local_id, _name(rec), change))
+                out.append(OutboxEntry(entity, p.local_id, names.get(p.local_id, p.local_id), change))
     return out
 
 
@@ -157,7 +149,7 @@ def count_pending(ctx: Context, account_id: str | None = None) -> int:
         for account in account_rows.all_accounts(s):
             if account.enabled if account_id is None else account.id == account_id:
                 for entity in _entities(account):
-                    total += sum(1 for p in links.pending(s, account.id, entity) if p.linked or not p.deleted)
+                    total += links.count_pending(s, account.id, entity)
     return total
 
 
@@ -172,10 +164,10 @@ def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str
     with ctx.store.write() as s:
         account = account_rows.get(s, account_id)
         link = links.by_local(s, account_id, entity, local_id)
-        try:
-            rec = _get(s, entity, local_id, include_deleted=True)
-        except NotFoundError:
+        found = get_records(s, entity, [local_id])
+        if not found:
             return None
+        rec = found[0]
         if link is None or link.remote_id is None:
             if rec.stamp.deleted_at is not None:
                 return None
@@ -207,20 +199,6 @@ def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str
 
 def _entities(account: AccountRecord) -> tuple[Entity, ...]:
     return (Entity.COMPANY, Entity.PERSON) if account.kind in SUPPORTED else ()
-
-
-def _get(s: Session, entity: Entity, local_id: str, *, include_deleted: bool = False) -> Record:
-    if entity is Entity.PERSON:
-        return people.get(s, local_id, include_deleted=include_deleted)
-    return companies.get(s, local_id, include_deleted=include_deleted)
-
-
-def _name(rec: Record) -> str:
-    if isinstance(rec, PersonRecord):
-        return rec.display_name
-    if isinstance(rec, CompanyRecord):
-        return rec.name
-    return rec.id
 
 
 __all__ = [
