@@ -137,7 +137,7 @@ def main() -> int:
 
 
 def _gui_stall(store: object, account_id: str, url: str, token: str, *, edits: int) -> float:
-    from PySide6.QtCore import QEventLoop, QTimer
+    from _stall import longest_gap
     from PySide6.QtWidgets import QApplication
 
     from crmdesk.connectors.http import HttpClient
@@ -145,7 +145,7 @@ def _gui_stall(store: object, account_id: str, url: str, token: str, *, edits: i
     from crmdesk.domain.records import Entity
     from crmdesk.store import accounts, links, people
     from crmdesk.sync.engine import SyncEngine
-    from crmdesk.ui.workers import Job, JobRunner
+    from crmdesk.ui.workers import JobRunner
 
     app = QApplication.instance() or QApplication([])
     runner = JobRunner()
@@ -166,29 +166,11 @@ def _gui_stall(store: object, account_id: str, url: str, token: str, *, edits: i
         finally:
             http.close()
 
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    loop = QEventLoop()
-    job = Job(work, name="sync")  # type: ignore[arg-type]
-    job.signals.finished.connect(loop.quit)
-    timer.start()
-    last[0] = time.perf_counter()
-    runner.read(job)
-    loop.exec()
-    timer.stop()
+    stall = longest_gap(runner, work)
     runner.general.waitForDone()
     gc.unfreeze()
     del app
-    return max(gaps) if gaps else 0.0
+    return stall
 
 
 if __name__ == "__main__":

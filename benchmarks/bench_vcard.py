@@ -112,12 +112,12 @@ def main() -> int:
 
 def _gui_stalls(work: Path, cards_file: Path, source: object) -> tuple[float, float]:
     """Longest gap between ticks of a 10 ms QTimer while an import, then an export, run as JobRunner jobs."""
-    from PySide6.QtCore import QEventLoop, QTimer
+    from _stall import longest_gap
     from PySide6.QtWidgets import QApplication
 
     from crmdesk.exchange import exporter, importer
     from crmdesk.store.engine import open_store
-    from crmdesk.ui.workers import Job, JobRunner
+    from crmdesk.ui.workers import JobRunner
 
     app = QApplication.instance() or QApplication([])
     runner = JobRunner()
@@ -128,32 +128,13 @@ def _gui_stalls(work: Path, cards_file: Path, source: object) -> tuple[float, fl
     gc.freeze()
     sys.setswitchinterval(0.0002)  # as app.py sets it for the window
 
-    def measure(work_fn: object, pool: str) -> float:
-        gaps: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            gaps.append((now - last[0]) * 1000)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(tick)
-        loop = QEventLoop()
-        job = Job(work_fn, name="bench")  # type: ignore[arg-type]
-        job.signals.finished.connect(loop.quit)
-        timer.start()
-        last[0] = time.perf_counter()
-        runner.write(job) if pool == "write" else runner.read(job)
-        loop.exec()
-        timer.stop()
-        return max(gaps) if gaps else 0.0
-
-    gap_import = measure(
-        lambda progress, cancel: importer.run_import(store, [cards_file], progress=progress, cancel=cancel), "write"
+    gap_import = longest_gap(
+        runner,
+        lambda progress, cancel: importer.run_import(store, [cards_file], progress=progress, cancel=cancel),
+        pool="write",
     )
-    gap_export = measure(
+    gap_export = longest_gap(
+        runner,
         lambda progress, cancel: exporter.run_export(
             source,
             exporter.Selection(),
@@ -161,7 +142,7 @@ def _gui_stalls(work: Path, cards_file: Path, source: object) -> tuple[float, fl
             progress=progress,
             cancel=cancel,  # type: ignore[arg-type]
         ),
-        "read",
+        pool="read",
     )
     runner.writer.waitForDone()
     runner.general.waitForDone()
