@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 from threading import RLock
 from typing import Any, Final
 
+from . import laravel
 from .base import Clock, HttpError
 from .countries import find_country
 from .fakedata import FakeData
+from .laravel import attribute, laravel_input
 
 MAX_STRING: Final = 191
 PHONE_TYPES: Final = ("mobile", "work", "other")
@@ -37,39 +39,10 @@ def iso(when: datetime | None) -> str | None:
     return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%S") + ".000000Z"
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
+class Errors(laravel.Errors):
+    """Laravel validation errors, with appcrm's integer and id-list rules; `raise_if_any` answers 422."""
 
-
-def _laravel_input(value: Any) -> Any:
-    """Laravel's TrimStrings + ConvertEmptyStringsToNull middleware."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, dict):
-        return {k: _laravel_input(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_laravel_input(v) for v in value]
-    return value
-
-
-class Errors:
-    """Laravel validation errors collected per field; `raise_if_any` answers 422."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def string(self, name: str, value: Any) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.add(name, f"The {_label(name)} field must be a string.")
-            return None
-        if len(value) > MAX_STRING:
-            self.add(name, f"The {_label(name)} field must not be greater than {MAX_STRING} characters.")
-        return value
+    max_string = MAX_STRING
 
     def integer(self, name: str, value: Any, allowed: Mapping[int, Any] | Callable[[int], bool] | None) -> int | None:
         if value is None:
@@ -77,11 +50,11 @@ class Errors:
         if isinstance(value, str) and value.isdigit():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            self.add(name, f"The {_label(name)} field must be an integer.")
+            self.add(name, f"The {attribute(name)} field must be an integer.")
             return None
         ok = allowed is None or (allowed(value) if callable(allowed) else value in allowed)
         if not ok:
-            self.add(name, f"The selected {_label(name)} is invalid.")
+            self.add(name, f"The selected {attribute(name)} is invalid.")
             return None
         return value
 
@@ -89,7 +62,7 @@ class Errors:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.add(name, f"The {_label(name)} field must be an array.")
+            self.add(name, f"The {attribute(name)} field must be an array.")
             return None
         out: list[int] = []
         for i, item in enumerate(value):
@@ -97,14 +70,6 @@ class Errors:
             if got is not None and got not in out:
                 out.append(got)
         return out
-
-    def raise_if_any(self) -> None:
-        if not self.by_field:
-            return
-        messages = [m for ms in self.by_field.values() for m in ms]
-        more = len(messages) - 1
-        message = messages[0] + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
-        raise HttpError(422, {"message": message, "errors": self.by_field})
 
 
 @dataclass
@@ -214,7 +179,7 @@ class AppcrmStore:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if (required in body or not body.get("__update__")) and body.get(required) is None:
-            errors.add(required, f"The {_label(required)} field is required.")
+            errors.add(required, f"The {attribute(required)} field is required.")
         for name in strings:
             if name in body:
                 out[name] = errors.string(name, body[name])
@@ -243,7 +208,7 @@ class AppcrmStore:
     def _write(self, kind: str, rec: Record | None, raw: Any) -> Record:
         if not isinstance(raw, dict):
             raw = {}
-        body = _laravel_input(raw)
+        body = laravel_input(raw)
         errors = Errors()
         strings, required = (CONTACT_STRINGS, "first_name") if kind == "contacts" else (COMPANY_STRINGS, "name")
         if rec is not None and kind == "companies":
@@ -398,12 +363,12 @@ class AppcrmStore:
         """`POST /activities` (record_id None) or `PUT /activities/{id}`."""
         with self.lock:
             rec = None if record_id is None else self.get("activities", record_id)
-            body = _laravel_input(raw if isinstance(raw, dict) else {})
+            body = laravel_input(raw if isinstance(raw, dict) else {})
             errors = Errors()
             values: dict[str, Any] = {}
             for name in ("title", "user_id", "due_date"):
                 if (rec is None or name in body) and body.get(name) is None:
-                    errors.add(name, f"The {_label(name)} field is required.")
+                    errors.add(name, f"The {attribute(name)} field is required.")
             for name in ("title", "note", "description"):
                 if name in body:
                     values[name] = errors.string(name, body[name])
@@ -418,7 +383,7 @@ class AppcrmStore:
                 if body.get(day) is not None:
                     parsed = _parse_day(body[day])
                     if parsed is None:
-                        errors.add(day, f"The {_label(day)} field must be a valid date.")
+                        errors.add(day, f"The {attribute(day)} field must be a valid date.")
                     else:
                         values[day] = parsed[0]
                         if parsed[1] is not None:
@@ -427,7 +392,7 @@ class AppcrmStore:
                     values[day] = None
                 if body.get(clock) is not None:
                     if not isinstance(body[clock], str) or not _TIME.fullmatch(body[clock]):
-                        errors.add(clock, f"The {_label(clock)} field must match the format H:i.")
+                        errors.add(clock, f"The {attribute(clock)} field must match the format H:i.")
                     else:
                         values[clock] = body[clock]
                 elif clock in body:

@@ -15,6 +15,7 @@ from .base import Clock, HttpError, format_utc
 from .countries import find_country
 from .fakedata import FakeData
 from .kanbert_filter import Field, Kind, Schema
+from .laravel import Errors, attribute, laravel_input, validation_error
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -135,53 +136,6 @@ class Record:
     updated_at: datetime
     deleted_at: datetime | None = None
     json: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # cached, shared: copy before use
-
-
-class _Errors:
-    """Laravel-style validation errors, collected per field."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def string(self, name: str, value: Any) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self.add(name, f"The {_attr(name)} field must be a string.")
-            return None
-        if len(value) > 255:
-            self.add(name, f"The {_attr(name)} field must not be greater than 255 characters.")
-        return value
-
-    def raise_if_any(self) -> None:
-        if not self.by_field:
-            return
-        messages = [m for ms in self.by_field.values() for m in ms]
-        more = len(messages) - 1
-        message = messages[0] + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
-        raise HttpError(422, {"message": message, "errors": self.by_field})
-
-
-def _attr(name: str) -> str:
-    return name.removesuffix("_id").replace("_", " ") + (" id" if name.endswith("_id") else "")
-
-
-def validation_error(name: str, message: str) -> HttpError:
-    return HttpError(422, {"message": message, "errors": {name: [message]}})
-
-
-def _laravel_input(value: Any) -> Any:
-    """What Laravel's TrimStrings + ConvertEmptyStringsToNull middleware make of request input."""
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, dict):
-        return {k: _laravel_input(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_laravel_input(v) for v in value]
-    return value
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -443,8 +397,8 @@ class KanbertStore:
         """Validated, normalised writable fields of a create (current None) or partial update body."""
         if not isinstance(body, Mapping):
             raise HttpError(400, "The request body must be a JSON object.")
-        body = _laravel_input(dict(body))
-        errors = _Errors()
+        body = laravel_input(dict(body))
+        errors = Errors()
         out: dict[str, Any] = {}
         for name in entity.strings:
             if name in body:
@@ -452,7 +406,7 @@ class KanbertStore:
         for name in entity.emails:
             if name in body and errors.string(name, body[name]) is not None:
                 if _EMAIL.fullmatch(body[name]) is None:
-                    errors.add(name, f"The {_attr(name)} field must be a valid email address.")
+                    errors.add(name, f"The {attribute(name)} field must be a valid email address.")
                 out[name] = body[name]
             elif name in body:
                 out[name] = None
@@ -461,11 +415,11 @@ class KanbertStore:
                 if body[name] in (True, False, 0, 1, None):
                     out[name] = bool(body[name])
                 else:
-                    errors.add(name, f"The {_attr(name)} field must be true or false.")
+                    errors.add(name, f"The {attribute(name)} field must be true or false.")
         for name, known in entity.refs.items():
             if name in body:
                 if body[name] is not None and body[name] not in known:
-                    errors.add(name, f"The selected {_attr(name)} is invalid.")
+                    errors.add(name, f"The selected {attribute(name)} is invalid.")
                 out[name] = body[name]
         if entity is CONTACT:
             if "gender" in body:
@@ -478,7 +432,7 @@ class KanbertStore:
         if body.get(country_id) is not None:
             found = self._country_by_id(body[country_id]) if isinstance(body[country_id], str) else None
             if found is None:
-                errors.add(country_id, f"The selected {_attr(country_id)} is invalid.")
+                errors.add(country_id, f"The selected {attribute(country_id)} is invalid.")
             out[entity.country] = found
         elif entity.country in body:
             text = errors.string(entity.country, body[entity.country])
@@ -500,7 +454,7 @@ class KanbertStore:
         return out
 
     @staticmethod
-    def _birthday(value: Any, errors: _Errors) -> str | None:
+    def _birthday(value: Any, errors: Errors) -> str | None:
         if value is None:
             return None
         try:
@@ -554,8 +508,8 @@ class KanbertStore:
         """Overwrite the external id and origin (`PUT …/external-identifier`)."""
         if not isinstance(body, Mapping):
             raise HttpError(400, "The request body must be a JSON object.")
-        body = _laravel_input(dict(body))
-        errors = _Errors()
+        body = laravel_input(dict(body))
+        errors = Errors()
         external_id = errors.string("external_id", body.get("external_id"))
         external_origin = errors.string("external_origin", body.get("external_origin")) or origin
         errors.raise_if_any()
@@ -569,7 +523,7 @@ class KanbertStore:
     def _company_for_link(self, body: Any, *, alive: bool) -> Record:
         if not isinstance(body, Mapping):
             raise HttpError(400, "The request body must be a JSON object.")
-        company_id = _laravel_input(body.get("company_id"))
+        company_id = laravel_input(body.get("company_id"))
         if company_id is None:
             raise validation_error("company_id", "The company id field is required.")
         rec = self._tables["company"].get(company_id) if isinstance(company_id, str) else None
@@ -584,8 +538,8 @@ class KanbertStore:
     def attach(self, contact: Record, body: Any) -> None:
         """Link `contact` to `body["company_id"]` with `body["position"]` (again: new position)."""
         company = self._company_for_link(body, alive=True)
-        errors = _Errors()
-        position = errors.string("position", _laravel_input(body.get("position")))
+        errors = Errors()
+        position = errors.string("position", laravel_input(body.get("position")))
         errors.raise_if_any()
         links = self._links.get(contact.id, {})
         if company.id not in links or links[company.id] != position:
