@@ -155,7 +155,9 @@ def _as_options() -> Iterator[None]:
     try:
         yield
     except ValidationError as e:
-        raise ValidationError({_FIELD_OPTIONS.get(k, k): v for k, v in e.problems.items()}) from None
+        raise ValidationError(
+            {_FIELD_OPTIONS.get(k, k.replace("option:", "--option ", 1)): v for k, v in e.problems.items()}
+        ) from None
 
 
 def _read_secret(args: argparse.Namespace, *, account_name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -70,7 +70,11 @@ class Connector(Protocol):
 
     kind: AccountKind
     entities: tuple[Entity, ...]
-    """Entities it syncs, in dependency order (companies before people)."""
+    """Entities it syncs, in dependency order (companies before people, people before touchpoints)."""
+    write_only: Mapping[Entity, tuple[str, ...]]
+    """Per entity, prefixes of sync-field keys the remote accepts but never returns (ImBox contact e-mails and
+    phones). A pulled record's values for them are the last ones agreed on (the link's base), so a pull never
+    blanks them; empty for most remotes."""
 
     def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
         """Remote changes since `cursor` (everything when None), page by page.
@@ -84,8 +88,12 @@ class Connector(Protocol):
         """Create a record; the local id goes along where the API keeps one (idempotent creates)."""
         ...
 
-    def find_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
-        """The record an earlier, unconfirmed `create` of `local_id` may have made, or None."""
+    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+        """The record an earlier, unconfirmed `create` of `local_id` holding `fields` may have made, or None.
+
+        By the local id where the remote keeps one (Kanbert's external id); elsewhere by natural keys —
+        normalised e-mail and name — on what `fields` (what the create sent, references as remote ids) says.
+        """
         ...
 
     def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
@@ -125,3 +133,13 @@ class Connector(Protocol):
     def close(self) -> None:
         """Release the HTTP client."""
         ...
+
+
+def norm_text(value: Value) -> str:
+    """A value as natural keys compare it: case-folded, inner white space collapsed ("" for none)."""
+    return " ".join(str(value).split()).casefold() if isinstance(value, str) else ""
+
+
+def same_keys(a: Fields, b: Fields, keys: tuple[str, ...]) -> bool:
+    """Whether two records agree on every natural key in `keys` (normalised; at least one key must be set)."""
+    return any(norm_text(a.get(k)) for k in keys) and all(norm_text(a.get(k)) == norm_text(b.get(k)) for k in keys)

@@ -83,6 +83,7 @@ class HttpClient:
         self._rng = sleep_jitter or random.Random()
         self.on_unauthorized: Callable[[], bool] | None = None
         self.requests = 0
+        self._resume_at = 0.0  # time.monotonic() before which the server's rate limit allows no request
         self.last_date: dt.datetime | None = None
         """The server's clock (its `Date` header) at its last answer: incremental pulls take their cursor from it."""
         self._client = httpx.Client(
@@ -141,6 +142,7 @@ class HttpClient:
         attempt = 0
         while True:
             self.cancel.check()
+            self._wait_for_quota()
             started = time.perf_counter()
             try:
                 self.requests += 1
@@ -163,6 +165,7 @@ class HttpClient:
             )
             status = response.status_code
             self.last_date = _date_header(response.headers.get("Date")) or self.last_date
+            self._note_quota(response.headers)
             if status == 401:
                 if not refreshed and self.on_unauthorized is not None and self.on_unauthorized():
                     refreshed = True
@@ -208,6 +211,25 @@ class HttpClient:
         self.close()
 
     # ---- private ---------------------------------------------------------------------------------------------
+
+    def _note_quota(self, headers: httpx.Headers) -> None:
+        """`X-RateLimit-Remaining: 0`: no request before the window resets (`X-RateLimit-Reset`, an epoch, or
+        `Retry-After`; a window of a minute when neither says), so the run waits instead of collecting 429s."""
+        remaining = headers.get("X-RateLimit-Remaining", "").strip()
+        if remaining != "0":
+            return
+        wait = _retry_after(headers.get("Retry-After"))
+        reset = headers.get("X-RateLimit-Reset", "").strip()
+        if wait is None and reset.isdigit():
+            wait = max(0.0, int(reset) - time.time())
+        wait = 60.0 if wait is None else wait
+        self._resume_at = time.monotonic() + min(wait, self.max_retry_after)
+
+    def _wait_for_quota(self) -> None:
+        pause = self._resume_at - time.monotonic()
+        if pause > 0:
+            log.info("%s: the server's request quota is used up; waiting %.1f s", self.name, pause)
+            self.cancel.wait(pause)
 
     def _retry_or_raise(
         self, attempt: int, reason: str, *, safe: bool, maybe_done: bool = False, wait: float | None = None

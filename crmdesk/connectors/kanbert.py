@@ -32,7 +32,7 @@ from typing import Any
 
 from crmdesk.connectors.base import RemoteItem, RemotePage, ref
 from crmdesk.connectors.http import HttpClient
-from crmdesk.domain.accounts import AccountKind
+from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
 from crmdesk.domain.records import (
     Address,
@@ -49,6 +49,7 @@ from crmdesk.domain.records import (
     Record,
 )
 from crmdesk.errors import RemoteNotFound, RemoteRejected
+from crmdesk.tasks import CancelToken
 
 ORIGIN = "crmdesk"
 PAGE_SIZE = 100
@@ -491,6 +492,7 @@ class KanbertConnector:
 
     kind = AccountKind.KANBERT
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
+    write_only: Mapping[Entity, tuple[str, ...]] = {}
 
     def __init__(self, http: HttpClient, *, page_size: int = PAGE_SIZE) -> None:
         self.http = http
@@ -562,7 +564,7 @@ class KanbertConnector:
         except RemoteRejected as exc:
             # An earlier create whose answer was lost already made it: the external id is taken.
             if exc.status == 422 and "external_id" in exc.problems:
-                found = self.find_created(entity, local_id) or self._restore_created(entity, local_id)
+                found = self.find_created(entity, local_id, fields) or self._restore_created(entity, local_id)
                 if found is not None:
                     return self.update(entity, found.remote_id, fields, found.fields or {})
             raise
@@ -582,7 +584,7 @@ class KanbertConnector:
             return None
         return self._item(entity, data)
 
-    def find_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
+    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
         params: dict[str, str | int] = {"find_by": "external_id", "origin": ORIGIN}
         if entity is Entity.PERSON:
             params["include"] = "companies"
@@ -668,3 +670,15 @@ class KanbertConnector:
 
 def _company_links(fields: Fields) -> dict[str, Value]:
     return {k[len(COMPANY_PREFIX) :]: v for k, v in fields.items() if k.startswith(COMPANY_PREFIX) and v is not None}
+
+
+def connect(account: AccountRecord, secret: str, *, cancel: CancelToken | None = None) -> KanbertConnector:
+    """The connector of a Kanbert account (bearer token)."""
+    http = HttpClient(
+        account.base_url,
+        name=account.name or account.kind.label,
+        headers={"Authorization": f"Bearer {secret}", "Accept": "application/json"},
+        secrets=(secret,),
+        cancel=cancel,
+    )
+    return KanbertConnector(http)

@@ -1,31 +1,33 @@
-"""Which connector class serves which account kind, and how each is built from an account and its secret."""
+"""Which connector serves which account kind: each connector module's `connect(account, secret, cancel=)` builds
+it with its own HTTP client (one per account, DESIGN §6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from crmdesk.connectors import appcrm, kanbert
 from crmdesk.connectors.base import Connector
-from crmdesk.connectors.http import HttpClient
-from crmdesk.connectors.kanbert import KanbertConnector
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.errors import UserError
 from crmdesk.tasks import CancelToken
 
-SUPPORTED = (AccountKind.KANBERT,)
+Connect = Callable[..., Connector]
+
+_CONNECT: dict[AccountKind, Connect] = {
+    AccountKind.KANBERT: kanbert.connect,
+    AccountKind.APPCRM: appcrm.connect,
+}
+SUPPORTED = tuple(kind for kind in AccountKind if kind in _CONNECT)
+"""The kinds crmdesk can sync, in the order the account form lists them."""
 
 
 def make_connector(account: AccountRecord, secret: str, *, cancel: CancelToken | None = None) -> Connector:
-    """The connector of an account, with its own HTTP client (one per account, DESIGN §6).
+    """The connector of an account.
 
     Raises:
         UserError: crmdesk cannot sync this kind of account yet.
     """
-    name = account.name or account.kind.label
-    if account.kind is AccountKind.KANBERT:
-        http = HttpClient(
-            account.base_url,
-            name=name,
-            headers={"Authorization": f"Bearer {secret}", "Accept": "application/json"},
-            secrets=(secret,),
-            cancel=cancel,
-        )
-        return KanbertConnector(http)
-    raise UserError(f"{name}: crmdesk cannot sync {account.kind.label} accounts yet.")
+    connect = _CONNECT.get(account.kind)
+    if connect is None:
+        raise UserError(f"{account.name or account.kind.label}: crmdesk cannot sync {account.kind.label} accounts yet.")
+    return connect(account, secret, cancel=cancel)

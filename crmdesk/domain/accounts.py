@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from crmdesk.domain.records import new_id
+from crmdesk.domain.records import Entity, new_id
 
 
 class AccountKind(enum.StrEnum):
@@ -81,3 +81,120 @@ class AccountRecord:
 
     def replace(self, **changes: object) -> AccountRecord:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionInfo:
+    """A kind-specific account option the user fills in (cobra's tenant id, ImBox's user id)."""
+
+    key: str
+    label: str
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """What an account of one kind needs and what its API cannot do — one table for the form, the CLI, the
+    engine and the health panel.
+
+    Attributes:
+        url_label: What the address field is called for this kind ("Host", "Subdomain").
+        default_url: The vendor's cloud address a new account starts with ("" when each customer has their own).
+        url_template: For per-customer hosts, the API address with `{}` for what the user types ("acme").
+        secret_label: What the secret is called ("API key", "Access token").
+        options: Options the form asks for, in order; all are required.
+        entities: Record types an account of this kind syncs, in dependency order.
+        limits: What the API cannot do, in words for the account's health panel.
+    """
+
+    url_label: str = "API address"
+    default_url: str = ""
+    url_template: str = ""
+    secret_label: str = "API token"
+    options: tuple[OptionInfo, ...] = ()
+    entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON, Entity.TOUCHPOINT)
+    limits: tuple[str, ...] = ()
+
+    def url_from_input(self, text: str) -> str:
+        """The API address for what the user typed in the address field ("acme" → the appcrm URL of acme)."""
+        text = text.strip()
+        if self.url_template and text and "://" not in text and "/" not in text:
+            return self.url_template.format(text.removesuffix(".").split(".")[0])
+        return text
+
+    def input_from_url(self, url: str) -> str:
+        """What the address field shows for a stored API address (the subdomain where the template made it)."""
+        if self.url_template:
+            head, _, tail = self.url_template.partition("{}")
+            if url.startswith(head) and url.endswith(tail) and len(url) > len(head) + len(tail):
+                middle = url[len(head) : len(url) - len(tail)]
+                if middle and "/" not in middle and "." not in middle:
+                    return middle
+        return url
+
+
+_NO_FEED = (
+    "No change feed: every sync reads all records and compares them, so a sync takes longer as the account grows; "
+    "a record deleted there is noticed because it is missing."
+)
+_NO_EXTERNAL_ID = (
+    "No id of ours is kept there: if the answer to a create is lost, crmdesk finds the record again by e-mail and "
+    "name before creating it once more."
+)
+_NO_RESTORE = "Deletions there are permanent: a record you edit here after it was deleted there is created anew."
+
+KINDS: dict[AccountKind, KindInfo] = {
+    AccountKind.KANBERT: KindInfo(
+        default_url="https://api.kanbert.com/api/v1",
+        entities=(Entity.COMPANY, Entity.PERSON),
+        limits=(
+            "Kanbert keeps one address, two e-mails and five phone numbers per contact: further ones stay here.",
+            "Kanbert has no touchpoints: they stay in crmdesk.",
+        ),
+    ),
+    AccountKind.COBRA: KindInfo(
+        default_url="https://api.cobra.de/v1",
+        secret_label="API key",
+        options=(
+            OptionInfo("tenant", "Tenant ID", "from cobra's API settings"),
+            OptionInfo("user", "API e-mail", "the API user's e-mail address"),
+        ),
+        limits=(
+            "cobra reports changes but not deletions: each sync also lists every record's id to notice deletions.",
+            "cobra keeps no id of ours: if the answer to a create is lost, crmdesk finds the record again by its "
+            "customer number.",
+            _NO_RESTORE,
+        ),
+    ),
+    AccountKind.DESKERA: KindInfo(
+        url_label="Host",
+        default_url="https://bifrost.deskera.com",
+        secret_label="Access token",
+        limits=(
+            _NO_FEED,
+            _NO_EXTERNAL_ID,
+            "Deskera keeps one name, one e-mail, one phone and one address per contact, and one company: the rest "
+            "stays here.",
+            _NO_RESTORE,
+        ),
+    ),
+    AccountKind.IMBOX: KindInfo(
+        default_url="https://apiv2.imbox.io/api",
+        secret_label="API key",
+        options=(OptionInfo("user_id", "User ID", "your ImBox user id (a number)"),),
+        limits=(
+            _NO_FEED,
+            "ImBox never returns e-mails and phone numbers: crmdesk keeps the ones it last sent, and changes made "
+            "to them in ImBox do not reach crmdesk.",
+            "ImBox notes cannot be edited: a note you change here replaces the one there.",
+            _NO_RESTORE,
+        ),
+    ),
+    AccountKind.APPCRM: KindInfo(
+        url_label="Subdomain",
+        url_template="https://{}.appcrm.com.br/api",
+        limits=(_NO_FEED, _NO_EXTERNAL_ID, "appcrm keeps one e-mail and one address per contact.", _NO_RESTORE),
+    ),
+    AccountKind.CARDDAV: KindInfo(url_label="Server", secret_label="Password", entities=(Entity.PERSON,)),
+}
+"""Per kind, what its accounts need and what its API cannot do."""

@@ -164,3 +164,13 @@ def links(s: Session, account_id: str, entity: Entity, local_ids: Iterable[str] 
     if local_ids is not None:
         stmt = stmt.where(SyncLink.local_id.in_(list(local_ids)))
     return {row.local_id: _link(row) for row in s.scalars(stmt)}
+
+
+def in_flight(s: Session, account_id: str, entity: Entity) -> list[Link]:
+    """Links of creates sent without a confirmed answer (no remote id yet), oldest first."""
+    stmt = (
+        select(SyncLink)
+        .where(SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.remote_id.is_(None))
+        .order_by(SyncLink.id)
+    )
+    return [_link(row) for row in s.scalars(stmt)]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from crmdesk import paths, settings
-from crmdesk.domain.accounts import AccountRecord, AccountState
+from crmdesk.domain.accounts import KINDS, AccountRecord, AccountState
 from crmdesk.errors import SecretStoreUnavailable, SignInRequired, ValidationError
 from crmdesk.settings import SECRET_STORES, Settings
 from crmdesk.store import accounts as store_accounts
@@ -356,7 +356,8 @@ def check_account(ctx: Context, rec: AccountRecord, *, secret: str | None = None
     """Check an account before it is stored (the secret too, unless None); nothing is written.
 
     Raises:
-        ValidationError: field name (`name`, `base_url`, `interval_s`, `options`, `secret`) → what is wrong.
+        ValidationError: field name (`name`, `base_url`, `interval_s`, `options`, `option:<key>` for a missing
+            kind-specific option, `secret`) → what is wrong.
     """
     rec = _normalized(rec)
     problems: dict[str, str] = {}
@@ -374,6 +375,9 @@ def check_account(ctx: Context, rec: AccountRecord, *, secret: str | None = None
         problems["interval_s"] = f"must be at least {MIN_INTERVAL_S} seconds"
     if any(not k.strip() for k, _ in rec.options):
         problems["options"] = "an option needs a name"
+    for option in KINDS[rec.kind].options:
+        if not rec.option(option.key).strip():
+            problems[f"option:{option.key}"] = f"{rec.kind.label} needs the {option.label} ({option.key}=…)"
     if secret is not None and not secret.strip():
         problems["secret"] = "must not be empty"
     if problems:

@@ -31,7 +31,7 @@ from crmdesk.domain import validate
 from crmdesk.domain.accounts import AccountRecord, AccountState, Policy
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.merge import FieldConflict, Fields, Side, Value, clean, dumps, loads
-from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record, new_id
+from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record, TouchpointRecord, new_id
 from crmdesk.errors import (
     Cancelled,
     MassDeleteStopped,
@@ -42,7 +42,7 @@ from crmdesk.errors import (
     ValidationError,
 )
 from crmdesk.store import accounts as account_rows
-from crmdesk.store import common, companies, conflicts, links, people
+from crmdesk.store import common, companies, conflicts, links, people, touchpoints
 from crmdesk.store.engine import Store
 from crmdesk.sync.plan import decide
 from crmdesk.tasks import CancelToken, Progress, no_progress
@@ -180,6 +180,7 @@ class SyncEngine:
         # local id ⇄ remote id per referenced entity type, kept current as the run links records
         self._to_remote: dict[Entity, dict[str, str]] = {}
         self._to_local: dict[Entity, dict[str, str]] = {}
+        self._looked_up: set[tuple[Entity, str]] = set()  # in-flight creates find_created did not find this run
 
     # ---- the run -------------------------------------------------------------------------------------------
 
@@ -196,6 +197,7 @@ class SyncEngine:
         try:
             for entity in self.connector.entities:
                 self._load_ids(entity)
+                self._adopt_in_flight(entity)
                 self._pull(entity)
                 self._push(entity)
             self._guard_and_delete()
@@ -290,6 +292,8 @@ class SyncEngine:
             return validate.check_person(rec, region=self.region)
         if isinstance(rec, CompanyRecord):
             return validate.check_company(rec, region=self.region)
+        if isinstance(rec, TouchpointRecord):
+            return validate.check_touchpoint(rec)
         raise TypeError(type(rec).__name__)
 
     def _local_fields(self, rec: Record | None) -> tuple[dict[str, Value] | None, dict[str, Value]]:
@@ -320,15 +324,7 @@ class SyncEngine:
     def _write_local(
         self, s: Session, entity: Entity, current: Record | None, built: Record
     ) -> tuple[Record, ChangeSet]:
-        if entity is Entity.PERSON:
-            assert isinstance(built, PersonRecord)
-            if current is None:
-                return people.create(s, built, region=self.region)
-            return people.update(s, built, region=self.region)
-        assert isinstance(built, CompanyRecord)
-        if current is None:
-            return companies.create(s, built, region=self.region)
-        return companies.update(s, built, region=self.region)
+        return write_record(s, entity, current, built, region=self.region)
 
     def _flush(self, entity: Entity, batch: list[_Write]) -> None:
         """Write a page's local-only changes, their links and conflicts in one transaction."""
@@ -386,9 +382,45 @@ class SyncEngine:
                 for p in persons
             ]
             return people.bulk_insert(s, linked, region=self.region, checked=True)
+        if entity is Entity.TOUCHPOINT:
+            return touchpoints.bulk_insert(s, [r for r in recs if isinstance(r, TouchpointRecord)], checked=True)
         return companies.bulk_insert(
             s, [r for r in recs if isinstance(r, CompanyRecord)], region=self.region, checked=True
         )
+
+    # ---- creates whose answer was lost ---------------------------------------------------------------------
+
+    def _adopt_in_flight(self, entity: Entity) -> None:
+        """Look up, before the pull, every create an earlier run sent without seeing the answer: a record the
+        remote made of it is linked now, so the pull merges it instead of taking it for a new remote record (a
+        remote without external ids would otherwise hand it back as a stranger: a duplicate)."""
+        acc = self.account.id
+        with self.store.read() as s:
+            waiting = links.in_flight(s, acc, entity)
+        for link in waiting:
+            self.cancel.check()
+            sent, _ = self._translate(loads(link.base), to_local=False)
+            try:
+                found = self.connector.find_created(entity, link.local_id, sent)
+            except RemoteRejected as exc:
+                self._problem(entity, None, exc, local_id=link.local_id)
+                continue
+            if found is None or found.remote_id in self._to_local.get(entity, {}):
+                # Never made (or what matches is another record's): the push creates it.
+                self._looked_up.add((entity, link.local_id))
+                continue
+            with self.store.write() as s:
+                # The base stays what was sent; an empty version makes the pull compare the remote's state with it.
+                links.save(
+                    s, acc, entity, link.local_id, remote_id=found.remote_id, base=link.base, base_seq=link.base_seq
+                )
+            self._remember(entity, link.local_id, found.remote_id)
+            log.info(
+                "%s %s: adopted %s, made by a create whose answer was lost",
+                entity.value,
+                link.local_id,
+                found.remote_id,
+            )
 
     # ---- pull ------------------------------------------------------------------------------------------------
 
@@ -474,11 +506,17 @@ class SyncEngine:
                 continue  # handled by the pull of this run
             remote: RemoteItem | None = None
             if link is not None and link.remote_id is None:
-                try:
-                    remote = self.connector.find_created(entity, pending.local_id)
-                except RemoteRejected as exc:
-                    self._problem(entity, rec, exc, local_id=pending.local_id)
-                    continue
+                if (entity, pending.local_id) in self._looked_up:
+                    remote = None  # looked for before the pull: not there
+                else:
+                    try:
+                        sent, _ = self._translate(loads(link.base), to_local=False)
+                        remote = self.connector.find_created(entity, pending.local_id, sent)
+                    except RemoteRejected as exc:
+                        self._problem(entity, rec, exc, local_id=pending.local_id)
+                        continue
+                    if remote is not None and remote.remote_id in self._to_local.get(entity, {}):
+                        remote = None  # another record's: this one was never made
                 if remote is None:
                     link = None  # it was never made: create it (again)
             elif link is not None and link.remote_id is not None:
@@ -511,6 +549,7 @@ class SyncEngine:
         acc = self.account.id
         counts = self.report.of(entity)
         self._handled.add((entity, local_id))
+        item = self._fill_write_only(entity, item, link)
         remote_built: Record | None = None
         try:
             local, local_hidden = self._local_fields(rec)
@@ -615,6 +654,17 @@ class SyncEngine:
             for c in plan.conflicts:
                 conflicts.add(s, acc, entity, local_id, c, label=self.connector.label(c.field))
             counts.conflicts += len(plan.conflicts)
+
+    def _fill_write_only(self, entity: Entity, item: RemoteItem | None, link: links.Link | None) -> RemoteItem | None:
+        """The item with the fields its remote never returns taken from the link's base (in remote ids)."""
+        prefixes = self.connector.write_only.get(entity, ())
+        if not prefixes or item is None or item.fields is None:
+            return item
+        kept = {k: v for k, v in item.fields.items() if not k.startswith(prefixes)}
+        if link is not None and link.base:
+            base, _ = self._translate(loads(link.base), to_local=False)
+            kept.update({k: v for k, v in base.items() if k.startswith(prefixes)})
+        return dataclasses.replace(item, fields=kept)
 
     def _write_remote(
         self,
@@ -727,8 +777,7 @@ class SyncEngine:
                     self._pull_problems.add(d.entity)
                     continue
                 if current is not None and current.stamp.deleted_at is None:
-                    delete = people.delete_many if d.entity is Entity.PERSON else companies.delete_many
-                    self.report.changes.append(delete(s, [d.local_id]))
+                    self.report.changes.append(delete_records(s, d.entity, [d.local_id]))
                 links.drop(s, acc, d.entity, d.local_id)
             counts.deleted_local += 1
 
@@ -754,7 +803,34 @@ def get_records(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
         return list(people.get_many(s, ids, include_deleted=True))
     if entity is Entity.COMPANY:
         return list(companies.get_many(s, ids, include_deleted=True))
-    raise ValueError(f"cannot sync {entity.value} records")
+    return list(touchpoints.get_many(s, ids, include_deleted=True))
+
+
+def write_record(
+    s: Session, entity: Entity, current: Record | None, built: Record, *, region: str
+) -> tuple[Record, ChangeSet]:
+    """Store `built` as a new local record (`current` None) or over `current`.
+
+    Raises:
+        ValidationError: the record may not be stored; nothing was written.
+    """
+    if entity is Entity.PERSON:
+        assert isinstance(built, PersonRecord)
+        return people.create(s, built, region=region) if current is None else people.update(s, built, region=region)
+    if entity is Entity.TOUCHPOINT:
+        assert isinstance(built, TouchpointRecord)
+        return touchpoints.create(s, built) if current is None else touchpoints.update(s, built)
+    assert isinstance(built, CompanyRecord)
+    return companies.create(s, built, region=region) if current is None else companies.update(s, built, region=region)
+
+
+def delete_records(s: Session, entity: Entity, ids: list[str]) -> ChangeSet:
+    """Tombstone local records of any synced entity type."""
+    if entity is Entity.PERSON:
+        return people.delete_many(s, ids)
+    if entity is Entity.COMPANY:
+        return companies.delete_many(s, ids)
+    return touchpoints.delete_many(s, ids)
 
 
 class _SimulatedCrash(BaseException):
@@ -767,13 +843,15 @@ def name_of(rec: Record | None) -> str:
         return rec.display_name
     if isinstance(rec, CompanyRecord):
         return rec.name
+    if isinstance(rec, TouchpointRecord):
+        return rec.subject or f"{rec.type.value.capitalize()} of {rec.occurred_at:%Y-%m-%d}"
     return ""
 
 
 def _counted(entities: list[Entity]) -> str:
     """ "8 people and 2 companies", "no records"."""
     parts = []
-    for entity, one in ((Entity.PERSON, "person"), (Entity.COMPANY, "company")):
+    for entity, one in ((Entity.PERSON, "person"), (Entity.COMPANY, "company"), (Entity.TOUCHPOINT, "touchpoint")):
         n = entities.count(entity)
         if n:
             parts.append(f"{n} {one if n == 1 else _plural(entity)}")

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crmdesk.connectors.registry import SUPPORTED, make_connector
-from crmdesk.domain.accounts import AccountRecord
+from crmdesk.domain.accounts import KINDS, AccountRecord
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.merge import Side, loads
-from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, Record
-from crmdesk.errors import NotFoundError
+from crmdesk.domain.records import Entity
 from crmdesk.store import accounts as account_rows
-from crmdesk.store import companies, conflicts, links, people
+from crmdesk.store import conflicts, links
 from crmdesk.sync.accounts import Context, get_secret
-from crmdesk.sync.engine import SyncEngine, SyncReport, get_records, name_of
+from crmdesk.sync.engine import SyncEngine, SyncReport, delete_records, get_records, name_of, write_record
 from crmdesk.tasks import CancelToken, Progress, no_progress
 
 
@@ -80,21 +79,17 @@ def take_other_value(ctx: Context, conflict_id: str) -> ChangeSet | None:
         c = conflicts.get(s, conflict_id)
         account = account_rows.get(s, c.account_id)
         connector = make_connector(account, "")  # mapping only: no request is made
-        try:
-            rec: Record = people.get(s, c.local_id) if c.entity is Entity.PERSON else companies.get(s, c.local_id)
-        except NotFoundError:  # a deleted record has nothing left to settle
+        found = get_records(s, c.entity, [c.local_id])
+        if not found or found[0].stamp.deleted_at is not None:  # a deleted record has nothing left to settle
             conflicts.resolve(s, conflict_id)
             connector.close()
             return None
+        rec = found[0]
         fields = connector.project(rec)
         fields[c.field] = c.other_value
         built = connector.apply(c.entity, rec, fields)
         connector.close()
-        if isinstance(built, PersonRecord):
-            _, change = people.update(s, built, region=ctx.settings.default_region)
-        else:
-            assert isinstance(built, CompanyRecord)
-            _, change = companies.update(s, built, region=ctx.settings.default_region)
+        _, change = write_record(s, c.entity, rec, built, region=ctx.settings.default_region)
         conflicts.resolve(s, conflict_id)
         return change
 
@@ -171,19 +166,13 @@ def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str
         if link is None or link.remote_id is None:
             if rec.stamp.deleted_at is not None:
                 return None
-            delete = people.delete_many if entity is Entity.PERSON else companies.delete_many
-            return delete(s, [local_id])
+            return delete_records(s, entity, [local_id])
         connector = make_connector(account, "")  # mapping only: no request is made
         try:
             built = connector.apply(entity, rec, loads(link.base))
         finally:
             connector.close()
-        stored: Record
-        if isinstance(built, PersonRecord):
-            stored, change = people.update(s, built, region=ctx.settings.default_region)
-        else:
-            assert isinstance(built, CompanyRecord)
-            stored, change = companies.update(s, built, region=ctx.settings.default_region)
+        stored, change = write_record(s, entity, rec, built, region=ctx.settings.default_region)
         links.save(
             s,
             account_id,
@@ -198,7 +187,7 @@ def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str
 
 
 def _entities(account: AccountRecord) -> tuple[Entity, ...]:
-    return (Entity.COMPANY, Entity.PERSON) if account.kind in SUPPORTED else ()
+    return KINDS[account.kind].entities if account.kind in SUPPORTED else ()
 
 
 __all__ = [

@@ -10,6 +10,8 @@ import pytest
 
 from .appcrm import AppcrmEmulator
 from .base import EmulatorServer
+from .deskera import DeskeraEmulator
+from .imbox import ImboxEmulator
 from .kanbert import KanbertEmulator
 
 S = TypeVar("S", bound=EmulatorServer)
@@ -46,6 +48,20 @@ def kanbert_server() -> Iterator[KanbertEmulator]:
 def appcrm_server() -> Iterator[AppcrmEmulator]:
     """A started appcrm emulator, empty, one token (`.token`), wall clock, 60 requests/min; `.api_url`, `.store`."""
     with running(AppcrmEmulator()) as server:
+        yield server
+
+
+@pytest.fixture
+def deskera_server() -> Iterator[DeskeraEmulator]:
+    """A started Deskera emulator, empty, one token (`.token`), wall clock; `.api_url` is the host URL."""
+    with running(DeskeraEmulator()) as server:
+        yield server
+
+
+@pytest.fixture
+def imbox_server() -> Iterator[ImboxEmulator]:
+    """A started ImBox emulator, empty, one key (`.api_key`) and user (`.user_id`), wall clock; `.api_url`."""
+    with running(ImboxEmulator()) as server:
         yield server
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import gc
 import sys
 import time
@@ -19,6 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
+from crmdesk.connectors.registry import SUPPORTED
 from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountKind, AccountRecord, Policy
 from crmdesk.domain.merge import Side
@@ -53,10 +53,12 @@ KEYRING = SecretInfo("keyring", "the keyring “MemoryKeyring”", encrypted=Tru
 @pytest.fixture(autouse=True)
 def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Connection retries wait milliseconds, not seconds: "offline" is known at once (the rules are the same)."""
-    from crmdesk.connectors import registry
     from crmdesk.connectors.http import HttpClient
 
-    monkeypatch.setattr(registry, "HttpClient", functools.partial(HttpClient, backoff=0.005, retries=2))
+    defaults = HttpClient.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "backoff", 0.005)
+    monkeypatch.setitem(defaults, "retries", 2)
 
 
 @pytest.fixture(autouse=True)
@@ -213,7 +215,7 @@ def test_adding_an_account_syncs_its_people_into_the_table(
         QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     _settle(qtbot, window)
 
-    assert asked[0]["supported"] == (AccountKind.KANBERT,) and asked[0]["secrets"] is not None
+    assert asked[0]["supported"] == SUPPORTED and asked[0]["secrets"] is not None
     stored = accounts.list_accounts(window._ctx)
     assert [a.name for a in stored] == [NAME]
     assert keyring_backend.stored() == {("crmdesk", stored[0].id): kanbert.token}  # the token went to the keyring

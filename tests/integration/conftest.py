@@ -1,3 +1,9 @@
 """Fixtures of the integration tests: the emulators on loopback (tests/emulators), imported by name."""
 
-from tests.emulators.fixtures import kanbert_factory, kanbert_server  # noqa: F401 - pytest finds fixtures by name
+from tests.emulators.fixtures import (  # noqa: F401 - pytest finds fixtures by name
+    appcrm_server,
+    deskera_server,
+    imbox_server,
+    kanbert_factory,
+    kanbert_server,
+)

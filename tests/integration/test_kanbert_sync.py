@@ -83,6 +83,20 @@ def person_fields() -> dict[str, Any]:
 
 
 @pytest.fixture
+def company_fields() -> dict[str, Any]:
+    return {
+        "company_name": "Brandt Maschinenbau GmbH",
+        "email": "info@brandt-mb.de",
+        "phone": "+4975311230",
+        "homepage": "https://brandt-mb.de",
+        "address_street": "Seestraße 4",
+        "address_zip": "78462",
+        "address_town": "Konstanz",
+        "address_country": "DE",
+    }
+
+
+@pytest.fixture
 def edit() -> tuple[str, str]:
     return "last_name", "Brandt-Meyer"
 

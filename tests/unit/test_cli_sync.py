@@ -98,6 +98,14 @@ def test_add_reads_one_line_of_stdin_and_prints_the_id(run: Run, no_getpass: Non
     assert SECRET not in out + err
 
 
+def test_add_names_the_options_a_kind_needs(run: Run) -> None:
+    code, _, err = run("account", "add", "Sales", "--kind", "cobra", "--url", "https://api.cobra.de/v1", tty=True)
+    assert code != 0
+    assert "--option tenant: cobra CRM needs the Tenant ID (tenant=…)" in err
+    assert "--option user: cobra CRM needs the API e-mail (user=…)" in err
+    assert keyring_backend.stored() == {}
+
+
 def test_add_asks_without_echo_on_a_terminal(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     prompts: list[str] = []
 
@@ -107,7 +115,19 @@ def test_add_asks_without_echo_on_a_terminal(run: Run, monkeypatch: pytest.Monke
 
     monkeypatch.setattr("getpass.getpass", fake_getpass)
     code, out, err = run(
-        "account", "add", "--kind", "cobra", "--name", "Sales", "--url", "https://cobra.example.com", tty=True
+        "account",
+        "add",
+        "--kind",
+        "cobra",
+        "--name",
+        "Sales",
+        "--url",
+        "https://cobra.example.com",
+        "--option",
+        "tenant=acme",
+        "--option",
+        "user=api@acme.de",
+        tty=True,
     )
     assert code == 0, err
     assert prompts == ["Secret (API token or password) for “Sales”: "]
@@ -115,7 +135,7 @@ def test_add_asks_without_echo_on_a_terminal(run: Run, monkeypatch: pytest.Monke
 
 
 def test_without_a_terminal_or_secret_stdin_nothing_is_added(run: Run, no_getpass: None) -> None:
-    code, out, err = run("account", "add", "--kind", "cobra", "--name", "Sales", "--url", "https://cobra.example.com")
+    code, out, err = run("account", "add", "--kind", "deskera", "--name", "Sales", "--url", "https://cobra.example.com")
     assert code == 1 and out == ""
     assert "crmdesk: error: No secret given" in err and "crmdesk: hint: Pipe the secret in" in err
     assert _listed(run) == [] and keyring_backend.stored() == {}
@@ -126,7 +146,7 @@ def test_an_empty_secret_is_refused(run: Run) -> None:
         "account",
         "add",
         "--kind",
-        "cobra",
+        "deskera",
         "--name",
         "S",
         "--url",
@@ -140,7 +160,7 @@ def test_an_empty_secret_is_refused(run: Run) -> None:
 
 def test_there_is_no_secret_option(run: Run) -> None:
     code, _, err = run(
-        "account", "add", "--kind", "cobra", "--name", "S", "--url", "https://c.example.com", "--secret", SECRET
+        "account", "add", "--kind", "deskera", "--name", "S", "--url", "https://c.example.com", "--secret", SECRET
     )
     assert code == 2 and ("unrecognized arguments" in err or "ambiguous option" in err)
     assert keyring_backend.stored() == {}
@@ -166,7 +186,7 @@ def test_bad_fields_are_named_by_their_option_before_the_secret_is_asked(
     [("--interval", "soon"), ("--option", "no-equals-sign"), ("--kind", "salesforce"), ("--policy", "mine")],
 )
 def test_malformed_arguments_are_usage_errors(run: Run, args: tuple[str, str]) -> None:
-    base = {"--kind": "cobra", "--name": "S", "--url": "https://c.example.com", "--policy": "remote"}
+    base = {"--kind": "deskera", "--name": "S", "--url": "https://c.example.com", "--policy": "remote"}
     option, value = args
     base[option] = value
     flat = [x for k, v in base.items() for x in (k, v)]
@@ -226,7 +246,7 @@ def test_sign_in_stores_a_new_secret(run: Run, no_getpass: None) -> None:
 
 def test_no_keyring_then_opting_into_the_file(run: Run, no_keyring: None, no_getpass: None, data_dir: Path) -> None:
     code, _, err = run(
-        "account", "add", "--kind", "imbox", "--name", "Box", "--url", "https://imbox.example.com", tty=True
+        "account", "add", "--kind", "deskera", "--name", "Box", "--url", "https://imbox.example.com", tty=True
     )
     assert code == 1
     assert "crmdesk: error: No keyring is available on this computer" in err

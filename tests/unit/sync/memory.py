@@ -8,7 +8,7 @@ made it, and a remote that refuses a record.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from crmdesk.connectors import kanbert
@@ -61,6 +61,7 @@ class MemoryRemote:
 class MemoryConnector:
     kind = AccountKind.KANBERT
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
+    write_only: Mapping[Entity, tuple[str, ...]] = {}
 
     def __init__(self, remote: MemoryRemote, *, page_size: int = 7) -> None:
         self.remote = remote
@@ -97,7 +98,7 @@ class MemoryConnector:
             raise RemoteUnavailable("memory: answer lost", maybe_done=True)
         return self._item(rid, self.remote.records[entity][rid])
 
-    def find_created(self, entity: Entity, local_id: str) -> RemoteItem | None:
+    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
         self._check()
         for rid, r in self.remote.records[entity].items():
             if r.external_id == local_id:

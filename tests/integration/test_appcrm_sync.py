@@ -1,0 +1,99 @@
+"""The appcrm connector against the appcrm emulator: the connector contract, then whole sync runs."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from crmdesk.connectors.appcrm import AppcrmConnector
+from crmdesk.connectors.http import HttpClient
+from tests.emulators.appcrm import AppcrmEmulator
+from tests.emulators.fixtures import running
+from tests.integration.contract import ConnectorContract
+
+
+def make(url: str, token: str, *, page_size: int = 10) -> AppcrmConnector:
+    http = HttpClient(
+        url,
+        name="appcrm",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        secrets=(token,),
+        retries=6,
+        backoff=0.01,
+        max_backoff=0.05,
+    )
+    return AppcrmConnector(http, page_size=page_size)
+
+
+@pytest.fixture
+def appcrm() -> Iterator[AppcrmEmulator]:
+    """An empty emulator without its rate limit (a test of its own covers the limit)."""
+    with running(AppcrmEmulator(rate_limit=None)) as server:
+        yield server
+
+
+@pytest.fixture
+def connector(appcrm: AppcrmEmulator) -> Iterator[AppcrmConnector]:
+    c = make(appcrm.api_url, appcrm.token)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def bad_connector(appcrm: AppcrmEmulator) -> Iterator[AppcrmConnector]:
+    c = make(appcrm.api_url, "not-the-token")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def dead_connector() -> Iterator[AppcrmConnector]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = make(f"http://127.0.0.1:{port}/api", "t")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def person_fields() -> dict[str, Any]:
+    return {
+        "first_name": "Ilse",
+        "last_name": "Brandt",
+        "email": "i.brandt@brandt-mb.de",
+        "job_title": "Einkaufsleiterin",
+        "phones": ("work:+4975311234", "mobile:+491701234567"),
+        "tags": ("Messe 2024", "VIP"),
+        "street": "Seestraße 4",
+        "city": "Konstanz",
+        "state": "BW",
+        "postal_code": "78462",
+        "country": "DE",
+    }
+
+
+@pytest.fixture
+def company_fields() -> dict[str, Any]:
+    return {
+        "name": "Brandt Maschinenbau GmbH",
+        "email": "info@brandt-mb.de",
+        "domain": "brandt-mb.de",
+        "phones": ("work:+4975311230",),
+        "street": "Seestraße 4",
+        "city": "Konstanz",
+        "postal_code": "78462",
+        "country": "DE",
+    }
+
+
+@pytest.fixture
+def edit() -> tuple[str, str]:
+    return "last_name", "Brandt-Meyer"
+
+
+class TestAppcrmContract(ConnectorContract):
+    pass
