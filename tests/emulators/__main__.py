@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import deskera, imbox
+from . import cobra, deskera, imbox
 from .appcrm import DEFAULT_RATE_LIMIT, AppcrmEmulator
 from .appcrm import DEFAULT_TOKEN as APPCRM_TOKEN
 from .base import EmulatorServer
@@ -66,6 +66,7 @@ def _appcrm_build(args: argparse.Namespace) -> tuple[EmulatorServer, list[str]]:
 COMMANDS: dict[str, Command] = {
     "kanbert": Command("Kanbert API (/api/v1): contacts, companies", _kanbert_arguments, _kanbert_build),
     "appcrm": Command("App CRM API (/api): contacts, companies, activities", _appcrm_arguments, _appcrm_build),
+    "cobra": Command("cobra CRM Cloud (/v1): people, cards, companies, touchpoints", cobra.add_arguments, cobra.build),
     "deskera": Command("Deskera CRM API (/v1/crm): contacts, labels, activities", deskera.add_arguments, deskera.build),
     "imbox": Command("ImBox API (/api/{key}/{user}): contacts, accounts, notes", imbox.add_arguments, imbox.build),
 }

@@ -10,6 +10,7 @@ import pytest
 
 from .appcrm import AppcrmEmulator
 from .base import EmulatorServer
+from .cobra import CobraEmulator
 from .deskera import DeskeraEmulator
 from .imbox import ImboxEmulator
 from .kanbert import KanbertEmulator
@@ -48,6 +49,13 @@ def kanbert_server() -> Iterator[KanbertEmulator]:
 def appcrm_server() -> Iterator[AppcrmEmulator]:
     """A started appcrm emulator, empty, one token (`.token`), wall clock, 60 requests/min; `.api_url`, `.store`."""
     with running(AppcrmEmulator()) as server:
+        yield server
+
+
+@pytest.fixture
+def cobra_server() -> Iterator[CobraEmulator]:
+    """A started cobra emulator, empty, one API user (`.api_email`, `.api_key`), tenant `.tenant`; `.api_url`."""
+    with running(CobraEmulator()) as server:
         yield server
 
 

@@ -2,6 +2,7 @@
 
 from tests.emulators.fixtures import (  # noqa: F401 - pytest finds fixtures by name
     appcrm_server,
+    cobra_server,
     deskera_server,
     imbox_server,
     kanbert_factory,
