@@ -548,6 +548,9 @@ class AppcrmConnector:
     def restore(self, entity: Entity, remote_id: str) -> RemoteItem | None:
         return None  # appcrm deletes for good
 
+    def accepts(self, record: Record) -> bool:
+        return True
+
     def project(self, record: Record) -> dict[str, Value]:
         if isinstance(record, PersonRecord):
             return project_person(record)

@@ -108,6 +108,11 @@ class Connector(Protocol):
         """Undo a remote delete where the API can (an edit beats a delete); None where it cannot."""
         ...
 
+    def accepts(self, record: Record) -> bool:
+        """Whether the remote can hold this local record at all (an ImBox note needs a person); a record it cannot
+        hold is not sent and stays here only."""
+        ...
+
     def project(self, record: Record) -> dict[str, Value]:
         """The sync fields of a local record: what this remote can hold of it (references as local ids)."""
         ...

@@ -30,6 +30,12 @@ from crmdesk.errors import (
 from crmdesk.tasks import CancelToken
 
 log = logging.getLogger(__name__)
+# httpx and httpcore log request URLs themselves, and ImBox's URL carries its key: their records are redacted at the
+# source, whichever handler (ours, a test's, an embedding program's) ends up printing them.
+for _name in ("httpx", "httpcore"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, log_setup.RedactingFilter) for f in _logger.filters):
+        _logger.addFilter(log_setup.RedactingFilter())
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PROPFIND", "REPORT"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})

@@ -632,6 +632,9 @@ class KanbertConnector:
             return None
         return self._item(entity, data)
 
+    def accepts(self, record: Record) -> bool:
+        return True
+
     def project(self, record: Record) -> dict[str, Value]:
         if isinstance(record, PersonRecord):
             return project_person(record)

@@ -181,6 +181,7 @@ class SyncEngine:
         self._to_remote: dict[Entity, dict[str, str]] = {}
         self._to_local: dict[Entity, dict[str, str]] = {}
         self._looked_up: set[tuple[Entity, str]] = set()  # in-flight creates find_created did not find this run
+        self._written: set[tuple[Entity, str]] = set()  # remote ids this run's writes made or moved to
 
     # ---- the run -------------------------------------------------------------------------------------------
 
@@ -478,8 +479,13 @@ class SyncEngine:
         self._flush(entity, batch)
 
     def _missing_remotely(self, entity: Entity, seen: set[str]) -> None:
-        """A complete listing without a linked record: the remote deleted it."""
-        gone = [(lid, rid) for lid, rid in self._to_remote.get(entity, {}).items() if rid not in seen]
+        """A complete listing without a linked record: the remote deleted it — unless this run's own write made
+        that remote id after the listing was taken (an ImBox note replaced by a new one while its page was read)."""
+        gone = [
+            (lid, rid)
+            for lid, rid in self._to_remote.get(entity, {}).items()
+            if rid not in seen and (entity, rid) not in self._written
+        ]
         for local_id, remote_id in gone:
             with self.store.read() as s:
                 link = links.by_local(s, self.account.id, entity, local_id)
@@ -525,6 +531,8 @@ class SyncEngine:
                 remote = RemoteItem(link.remote_id, link.remote_version, base_fields)
             if remote is None and rec.stamp.deleted_at is not None:
                 continue  # made and deleted here between two runs: nothing to tell the remote
+            if link is None and not self.connector.accepts(rec):
+                continue  # the remote cannot hold it: it stays here only
             if remote is None:
                 self._sync_record(entity, pending.local_id, None, rec, None)
             else:
@@ -618,6 +626,7 @@ class SyncEngine:
                 self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
                 return
             self._pushes += 1
+            self._written.add((entity, new_item.remote_id))
             if self._crash_after_push is not None and self._pushes >= self._crash_after_push:
                 raise _SimulatedCrash()
             if item is None or item.fields is None:

@@ -128,12 +128,22 @@ def outbox(ctx: Context, account_id: str, *, limit: int = 500) -> list[OutboxEnt
     """
     out: list[OutboxEntry] = []
     with ctx.store.read() as s:
-        for entity in _entities(account_rows.get(s, account_id)):
-            waiting = links.pending(s, account_id, entity, limit=limit)
-            names = {r.id: name_of(r) for r in get_records(s, entity, [p.local_id for p in waiting])}
-            for p in waiting:
-                change = "deleted" if p.deleted else ("changed" if p.linked else "new")
-                out.append(OutboxEntry(entity, p.local_id, names.get(p.local_id, p.local_id), change))
+        account = account_rows.get(s, account_id)
+        if account.kind not in SUPPORTED:
+            return out
+        connector = make_connector(account, "")  # mapping only: no request is made
+        try:
+            for entity in _entities(account):
+                waiting = links.pending(s, account_id, entity, limit=limit)
+                records = {r.id: r for r in get_records(s, entity, [p.local_id for p in waiting])}
+                for p in waiting:
+                    rec = records.get(p.local_id)
+                    if rec is not None and not p.linked and not connector.accepts(rec):
+                        continue  # the remote cannot hold it (an ImBox note without a person): never sent
+                    change = "deleted" if p.deleted else ("changed" if p.linked else "new")
+                    out.append(OutboxEntry(entity, p.local_id, name_of(rec) or p.local_id, change))
+        finally:
+            connector.close()
     return out
 
 

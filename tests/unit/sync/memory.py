@@ -126,6 +126,9 @@ class MemoryConnector:
         r.version = next(self.remote.clock)
         return self._item(remote_id, r)
 
+    def accepts(self, record: Record) -> bool:
+        return True
+
     def project(self, record: Record) -> dict[str, Value]:
         return kanbert.KanbertConnector.project(self, record)  # type: ignore[arg-type]
 
