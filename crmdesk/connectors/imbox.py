@@ -270,7 +270,9 @@ class ImboxConnector:
             body = self.http.request("GET", url, params=query)
             rows = body.get(_LISTS[entity]) if isinstance(body, dict) else None
             if not isinstance(rows, list):
-                raise RemoteRejected(f"{self.http.name}: the list of {_LISTS[entity]} has an unexpected shape.", 200)
+                raise RemoteRejected(
+                    f"{self.http.name}: the list of {_LISTS[entity]} has an unexpected shape.", status=200
+                )
             yield [r for r in rows if isinstance(r, dict) and r.get("id") is not None]
             paging = body.get("paging")
             nxt = body.get("next") or (paging.get("next") if isinstance(paging, dict) else None)
