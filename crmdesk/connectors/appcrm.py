@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crmdesk.connectors import countries, flat
-from crmdesk.connectors.base import RemoteItem, RemotePage, norm_text, parse_ref, ref, same_keys
+from crmdesk.connectors.base import FULL_WALK, RemoteItem, RemotePage, norm_text, parse_ref, ref, same_keys
 from crmdesk.connectors.http import HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
@@ -490,7 +490,7 @@ class AppcrmConnector:
             if page >= last_page or not data:
                 # Complete only when nothing moved while we walked: then a missing id was deleted there.
                 stable = total == first_total == len(seen)
-                yield RemotePage(items, cursor="full", complete=stable)
+                yield RemotePage(items, cursor=FULL_WALK, complete=stable)
                 return
             yield RemotePage(items)
             page += 1

@@ -18,6 +18,9 @@ from crmdesk.domain.accounts import AccountKind
 from crmdesk.domain.merge import Fields, Value
 from crmdesk.domain.records import Entity, Record
 
+FULL_WALK = "full"
+"""The cursor of a pull that reads everything every time (no change feed): the health panel says so."""
+
 REF = re.compile(r"@(person|company|touchpoint):(.+)")
 
 

@@ -323,22 +323,64 @@ def project_person(p: PersonRecord) -> dict[str, Value]:
     }
     links: dict[str, list[str]] = {}
     for i, card in enumerate(ordered_cards(p.cards), 1):
-        k = f"card{i}"
-        out[k] = "private" if card.private else "business"
-        if card.company_id and not card.private:
-            links.setdefault(card.company_id, []).append(str(i))
-        else:
-            out[f"{k}.company_name"] = card.company_name
-        out[f"{k}.position"] = card.position
-        out[f"{k}.department"] = card.department
-        out[f"{k}.emails"] = tuple(_item(e.favourite, e.type.value, e.address) for e in card.emails) or None
-        out[f"{k}.phones"] = tuple(_item(ph.favourite, ph.type.value, ph.number) for ph in card.phones) or None
-        addresses = [a for a in card.addresses if not a.is_empty()]
-        for j, a in enumerate(addresses, 1):
-            out.update(_address_fields(f"{k}.address{j}.", _address_parts(a), a.favourite))
+        fields, company_id = local_card_fields(i, card)
+        out.update(fields)
+        if company_id is not None:
+            links.setdefault(company_id, []).append(str(i))
     for company_id, numbers in links.items():
         out[COMPANY_REF + company_id] = ",".join(numbers)
     return clean(out)
+
+
+def local_card_fields(i: int, card: BusinessCardRecord) -> tuple[dict[str, Value], str | None]:
+    """The sync fields of a local card as card number `i`, and the company it is connected to (None: none)."""
+    k = f"card{i}"
+    out: dict[str, Value] = {k: "private" if card.private else "business"}
+    connected = card.company_id if card.company_id and not card.private else None
+    if connected is None:
+        out[f"{k}.company_name"] = card.company_name
+    out[f"{k}.position"] = card.position
+    out[f"{k}.department"] = card.department
+    out[f"{k}.emails"] = tuple(_item(e.favourite, e.type.value, e.address) for e in card.emails) or None
+    out[f"{k}.phones"] = tuple(_item(ph.favourite, ph.type.value, ph.number) for ph in card.phones) or None
+    addresses = [a for a in card.addresses if not a.is_empty()]
+    for j, a in enumerate(addresses, 1):
+        out.update(_address_fields(f"{k}.address{j}.", _address_parts(a), a.favourite))
+    return out, connected
+
+
+def card_content(fields: Fields, i: int) -> dict[str, Value]:
+    """Card `i` of `fields` without its number (``card2.position`` → ``.position``), for comparing cards."""
+    k = f"card{i}"
+    return clean({key[len(k) :]: v for key, v in fields.items() if key == k or key.startswith(f"{k}.")})
+
+
+_Card = tuple[dict[str, Value], str | None]  # (content, company) of a card
+
+
+def match_cards(wanted: Sequence[_Card], have: Sequence[_Card]) -> list[int | None]:
+    """For each wanted card, the index of the existing card it is written onto (None: a new card).
+
+    A card that holds the same already keeps it, then one at the same company; the rest pair up in order. So a new
+    favourite or a removed card moves no content from one card to another."""
+    out: list[int | None] = [None] * len(wanted)
+    taken: set[int] = set()
+    rules: tuple[Callable[[_Card, _Card], bool], ...] = (
+        lambda w, h: w == h,
+        lambda w, h: w[1] is not None and w[1] == h[1],
+    )
+    for rule in rules:
+        for i, w in enumerate(wanted):
+            if out[i] is None:
+                j = next((j for j, h in enumerate(have) if j not in taken and rule(w, h)), None)
+                if j is not None:
+                    out[i] = j
+                    taken.add(j)
+    rest = [j for j in range(len(have)) if j not in taken]
+    for i in range(len(wanted)):
+        if out[i] is None and rest:
+            out[i] = rest.pop(0)
+    return out
 
 
 def _card_count(fields: Fields) -> int:
@@ -346,8 +388,9 @@ def _card_count(fields: Fields) -> int:
 
 
 def apply_person(rec: PersonRecord | None, fields: Fields) -> PersonRecord:
-    """A person holding `fields`, built on `rec` (None for a new one): the n-th card of `fields` is written onto the
-    n-th card of `rec` (favourite first), so what cobra cannot hold of it (its id, address types) stays."""
+    """A person holding `fields`, built on `rec` (None for a new one). Each card of `fields` is written onto the
+    local card holding the same (else one at the same company, else the next left, see `match_cards`), so what cobra
+    cannot hold of a card (its id, address types) stays with its content."""
     f = clean(fields)
     base = rec or PersonRecord()
     birthday: Birthday | None = None
@@ -367,10 +410,14 @@ def apply_person(rec: PersonRecord | None, fields: Fields) -> PersonRecord:
                 new_links.append(key[len(COMPANY_REF) :])
     old_cards = ordered_cards(base.cards)
     count = _card_count(f)
+    have = [(card_content(fields, 1), company) for fields, company in (local_card_fields(1, c) for c in old_cards)]
+    wanted = [
+        (card_content(f, i), companies.get(i) if f.get(f"card{i}") != "private" else None) for i in range(1, count + 1)
+    ]
+    matches = match_cards(wanted, have)
     cards: list[BusinessCardRecord] = []
-    for i in range(1, count + 1):
-        old = old_cards[i - 1] if i - 1 < len(old_cards) else None
-        cards.append(_apply_card(old, f, i, companies.get(i)))
+    for i, j in enumerate(matches, 1):
+        cards.append(_apply_card(old_cards[j] if j is not None else None, f, i, companies.get(i)))
     for company_id in new_links:
         cards.append(BusinessCardRecord(company_id=company_id))
     cards = [replace(c, favourite=i == 0) for i, c in enumerate(cards)]
@@ -1139,45 +1186,55 @@ class CobraConnector:
         return RemoteItem(remote_id, "", fields)
 
     def _write_cards(self, person_id: str, f: Fields, cards: list[dict[str, Any]]) -> None:
-        """Make the person's cards those of `f`: the n-th card of `f` is written onto cobra's n-th card."""
+        """Make the person's cards those of `f`. Each wanted card is written onto the cobra card that holds the same
+        (else one at the same company, else the next left), the favourite last, so a new favourite moves no content
+        between cards; cards left over are deleted."""
         numbered, new = card_links(f)
         count = _card_count(f)
         base = f"/people/{person_id}/business-cards"
-        for i in range(1, count + 1):
-            want_company = numbered.get(i) if f.get(f"card{i}") != "private" else None
-            want = card_fields(i, {}) | {k: v for k, v in f.items() if k == f"card{i}" or k.startswith(f"card{i}.")}
-            current = cards[i - 1] if i <= len(cards) else None
-            if current is None:
-                made = self._object(
-                    self._call("POST", base, json_body=card_body(f, i, None, favourite=i == 1, connected=False)),
-                    "a business card",
-                )
+        wanted_company = {i: numbered.get(i) if f.get(f"card{i}") != "private" else None for i in range(1, count + 1)}
+        have = [
+            (
+                card_content(card_fields(1, c), 1),
+                str(c["companyId"]) if c.get("companyId") and not c.get("isPrivate") else None,
+            )
+            for c in cards
+        ]
+        wanted = [(card_content(f, i), wanted_company[i]) for i in range(1, count + 1)]
+        matches = match_cards(wanted, have)
+        for index, card in enumerate(cards):
+            if index not in matches:
+                with contextlib.suppress(RemoteNotFound):
+                    self._call("DELETE", f"{base}/{card['id']}")
+        # The favourite last, so no other write takes its flag; a new favourite first, so it is the oldest card.
+        order = [*range(2, count + 1), 1] if count and matches[0] is not None else list(range(1, count + 1))
+        for i in order:
+            j = matches[i - 1]
+            want_company = wanted_company[i]
+            if j is None:
+                body = card_body(f, i, None, favourite=i == 1, connected=False)
+                made = self._object(self._call("POST", base, json_body=body), "a business card")
                 if want_company:
                     self._call("PUT", f"{base}/{made['id']}/company", json_body={"companyId": want_company})
                 continue
+            current = cards[j]
             card_path = f"{base}/{current['id']}"
             have_company = current.get("companyId") or None
             if have_company and have_company != want_company:
                 self._call("PUT", f"{card_path}/company", json_body={"companyId": None})
                 current = {**current, "companyId": None}
-            have = clean(card_fields(i, current))
-            favourite_ok = (current.get("isFavorite") is True) == (i == 1)
-            if have != clean(want) or not favourite_ok:
+            same = card_content(card_fields(1, current), 1) == wanted[i - 1][0]
+            if not same or (i == 1 and current.get("isFavorite") is not True):
                 connected = bool(current.get("companyId"))
                 body = card_body(f, i, current, favourite=i == 1, connected=connected)
                 self._call("PUT", card_path, json_body=body)
             if want_company and want_company != current.get("companyId"):
                 self._call("PUT", f"{card_path}/company", json_body={"companyId": want_company})
         for company_id in new:
-            made = self._object(
-                self._call("POST", base, json_body=card_body({}, 0, None, favourite=not count, connected=False)),
-                "a business card",
-            )
+            body = card_body({}, 0, None, favourite=not count, connected=False)
+            made = self._object(self._call("POST", base, json_body=body), "a business card")
             count += 1
             self._call("PUT", f"{base}/{made['id']}/company", json_body={"companyId": company_id})
-        for extra in cards[_card_count(f) :]:
-            with contextlib.suppress(RemoteNotFound):
-                self._call("DELETE", f"{base}/{extra['id']}")
 
     def _update_company(self, remote_id: str, fields: Fields, current: dict[str, Any]) -> RemoteItem:
         f = clean(fields)

@@ -72,7 +72,7 @@ from typing import Any
 import phonenumbers
 
 from crmdesk.connectors import countries, flat
-from crmdesk.connectors.base import RemoteItem, RemotePage, norm_text, parse_ref, ref
+from crmdesk.connectors.base import FULL_WALK, RemoteItem, RemotePage, norm_text, parse_ref, ref
 from crmdesk.connectors.http import HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
@@ -715,7 +715,7 @@ class DeskeraConnector:
             if len(data) < self.page_size or len(seen) >= total >= 0:
                 # Complete only when nothing moved while we walked: then a missing id was deleted there.
                 stable = total == first_total == len(seen)
-                yield RemotePage(items, cursor="full", complete=stable)
+                yield RemotePage(items, cursor=FULL_WALK, complete=stable)
                 return
             yield RemotePage(items)
             page += 1

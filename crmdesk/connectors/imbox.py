@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from crmdesk.connectors import flat
-from crmdesk.connectors.base import RemoteItem, RemotePage, norm_text, parse_ref, ref
+from crmdesk.connectors.base import FULL_WALK, RemoteItem, RemotePage, norm_text, parse_ref, ref
 from crmdesk.connectors.http import HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
@@ -288,7 +288,7 @@ class ImboxConnector:
         for following in pages:
             yield RemotePage(tuple(self._item(entity, d) for d in page))
             page = following
-        yield RemotePage(tuple(self._item(entity, d) for d in page), cursor="full", complete=True)
+        yield RemotePage(tuple(self._item(entity, d) for d in page), cursor=FULL_WALK, complete=True)
 
     def create(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem:
         if entity is Entity.PERSON:

@@ -37,6 +37,7 @@ from test_sync_ui import (  # noqa: F401 - fixtures by name (pytest puts tests/g
     synced,
 )
 
+from crmdesk.connectors.registry import SUPPORTED
 from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.changes import ChangeSet
@@ -45,7 +46,8 @@ from crmdesk.store import links, people
 from crmdesk.ui.dialogs import account as account_dialogs
 from crmdesk.ui.dialogs.account import ERROR_COLOUR, OK_COLOUR, TOKEN_REFUSED, AccountDialog
 from crmdesk.ui.mainwindow import MainWindow
-from crmdesk.ui.views.health import cursor_words
+from crmdesk.ui.ops_sync import AccountRow
+from crmdesk.ui.views.health import cursor_words, health_facts
 from crmdesk.ui.workers import JobRunner
 from tests.emulators.fixtures import kanbert_server  # noqa: F401 - a fixture, by name
 from tests.emulators.kanbert import KanbertEmulator
@@ -211,6 +213,8 @@ def test_the_health_panel_shows_success_cursors_counts_and_the_last_error(
     assert health.text("People").startswith("Changes since ") and health.text("Companies").startswith("Changes since")
     assert health.text("Linked") == "30 people · 3 companies"
     assert health.text("Conflicts") == "None open" and health.text("To send") == "Nothing"
+    assert health.text("Touchpoints") == "Not synced with this server"
+    assert "Kanbert has no touchpoints" in health.text("Limits")
 
     person, _ = _linked_person(ctx, account)
     kanbert.faults.drop_connections(10_000)  # offline
@@ -220,6 +224,60 @@ def test_the_health_panel_shows_success_cursors_counts_and_the_last_error(
     assert health.text("Last error").startswith("The last sync failed: ")
     assert health.text("To send") == "1 change"
     assert health.text("Last success").startswith("just now")  # the success before stays
+
+
+def test_the_limits_of_an_api_without_a_change_feed_are_spelled_out() -> None:
+    row = AccountRow(AccountRecord(kind=AccountKind.IMBOX, name="Box"), 0, 0, cursors=((Entity.PERSON, "full"),))
+    facts = health_facts(row)
+    assert facts["People"] == "Everything, every sync (the server has no change feed)"
+    assert facts["Touchpoints"] == "Everything (not pulled yet)"
+    limits = facts["Limits"].splitlines()
+    assert limits[0].startswith("• No change feed: every sync reads all records")
+    assert any("never returns e-mails and phone numbers" in line for line in limits)
+    assert any("notes cannot be edited" in line for line in limits)
+
+
+def test_each_kind_asks_for_exactly_its_own_fields(qtbot: QtBot, ctx: Context) -> None:
+    dialog = AccountDialog(ctx, secrets=KEYRING, supported=tuple(AccountKind))
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    def choose(kind: AccountKind) -> set[str]:
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData(kind.value))
+        return {key for key, edit in dialog.option_edits.items() if edit.isVisible()}
+
+    assert choose(AccountKind.COBRA) == {"tenant", "user"}
+    assert (dialog.url_label.text(), dialog.token_label.text()) == ("API address:", "API key:")
+    assert dialog.url_edit.text() == "https://api.cobra.de/v1"
+    dialog.name_edit.setText("Sales")
+    dialog.token_edit.setText("key")
+    dialog._revalidate()
+    assert not dialog.save_button.isEnabled() and "option:tenant" in dialog.problems()
+    dialog.option_edits["tenant"].setText("12e39e53")
+    dialog.option_edits["user"].setText("api@acme.de")
+    dialog._revalidate()
+    assert dialog.save_button.isEnabled(), dialog.problems()
+    assert dict(dialog.record().record.options) == {"tenant": "12e39e53", "user": "api@acme.de"}
+
+    assert choose(AccountKind.IMBOX) == {"user_id"}
+    assert dialog.url_edit.text() == "https://apiv2.imbox.io/api"  # the vendor's default follows the kind
+    assert choose(AccountKind.DESKERA) == set()
+    assert (dialog.url_label.text(), dialog.token_label.text()) == ("Host:", "Access token:")
+    assert choose(AccountKind.APPCRM) == set()
+    assert dialog.url_label.text() == "Subdomain:"
+    dialog.url_edit.setText("acme")
+    rec = dialog.record().record
+    assert rec.base_url == "https://acme.appcrm.com.br/api" and rec.options == ()
+    dialog.url_edit.setText("http://127.0.0.1:8765/api")  # a full address works too (an emulator, a proxy)
+    assert dialog.record().record.base_url == "http://127.0.0.1:8765/api"
+
+
+def test_an_appcrm_account_shows_its_subdomain(qtbot: QtBot, ctx: Context) -> None:
+    account = AccountRecord(kind=AccountKind.APPCRM, name="App", base_url="https://acme.appcrm.com.br/api")
+    dialog = AccountDialog(ctx, account, secrets=KEYRING, supported=SUPPORTED)
+    qtbot.addWidget(dialog)
+    assert dialog.url_edit.text() == "acme"
+    assert dialog.record().record.base_url == "https://acme.appcrm.com.br/api"
 
 
 def test_cursor_words() -> None:

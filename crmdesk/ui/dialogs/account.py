@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from crmdesk.context import Context
-from crmdesk.domain.accounts import AccountKind, AccountRecord, Policy
+from crmdesk.domain.accounts import KINDS, AccountKind, AccountRecord, Policy
 from crmdesk.errors import Cancelled, SignInRequired, UserError, ValidationError
 from crmdesk.sync.accounts import check_account
 from crmdesk.ui import messages
@@ -51,8 +51,10 @@ __all__ = [
     "policy_hint",
 ]
 
-DEFAULT_URLS = {AccountKind.KANBERT: "https://api.kanbert.com/api/v1"}
+DEFAULT_URLS = {kind: info.default_url for kind, info in KINDS.items() if info.default_url}
 """The base URL a new account of a kind starts with (the vendor's cloud)."""
+OPTION_FIELDS = {option.key: option for info in KINDS.values() for option in info.options}
+"""Every kind-specific option the form can ask for (each kind shows its own)."""
 WARNING_COLOUR = QColor("#9a5b00")
 """Amber of the "not encrypted" warnings: readable on the window background."""
 OK_COLOUR = QColor("#1e7b45")
@@ -156,7 +158,25 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.url_edit.addAction(icon("web"), QLineEdit.ActionPosition.LeadingPosition)
         self.url_edit.setPlaceholderText("https://…")
         self.url_message = FieldMessage()
-        form.addRow(field_label("&URL:", self.url_edit), self._with(self.url_edit, self.url_message))
+        self.url_label = field_label("&URL:", self.url_edit)
+        form.addRow(self.url_label, self._with(self.url_edit, self.url_message))
+
+        # Options each kind needs (cobra: tenant and API e-mail; ImBox: user id): one row per option, shown for
+        # the kinds that ask for it.
+        self.option_edits: dict[str, QLineEdit] = {}
+        self.option_messages: dict[str, FieldMessage] = {}
+        self._option_rows: dict[str, QWidget] = {}
+        for key, option in OPTION_FIELDS.items():
+            edit = QLineEdit()
+            edit.setObjectName(f"option:{key}")
+            edit.setPlaceholderText(option.placeholder)
+            edit.setMaxLength(200)
+            message = FieldMessage()
+            self.option_edits[key] = edit
+            self.option_messages[key] = message
+            self._option_rows[key] = self._with(edit, message)
+            form.addRow(field_label(f"{option.label}:", edit), self._option_rows[key])
+        self._form = form
 
         self.token_edit = QLineEdit()
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -175,7 +195,8 @@ class AccountDialog(RecordDialog[AccountInput]):
         for w in (self.token_edit, self.token_message, self.store_label, self.store_warning, self.file_box):
             token_lay.addWidget(w)
         token_lay.addWidget(self.file_warning)
-        form.addRow(field_label("API &token:", self.token_edit), token_box)
+        self.token_label = field_label("API &token:", self.token_edit)
+        form.addRow(self.token_label, token_box)
 
         self.interval_spin = QSpinBox()
         self.interval_spin.setRange(1, 24 * 60)
@@ -232,6 +253,8 @@ class AccountDialog(RecordDialog[AccountInput]):
         for edit, key in ((self.name_edit, "name"), (self.url_edit, "base_url"), (self.token_edit, "secret")):
             edit.setObjectName(key)
             edit.textEdited.connect(self._on_line_edited)
+        for edit in self.option_edits.values():
+            edit.textEdited.connect(self._on_line_edited)
         self._show_store()
         self._revalidate()
         self.resize(self.sizeHint().expandedTo(QSize(580, 0)))
@@ -277,13 +300,33 @@ class AccountDialog(RecordDialog[AccountInput]):
     def _load(self, a: AccountRecord) -> None:
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(a.kind.value)))
         self.name_edit.setText(a.name)
-        self.url_edit.setText(a.base_url or DEFAULT_URLS.get(a.kind, ""))
+        self.url_edit.setText(KINDS[a.kind].input_from_url(a.base_url) if a.base_url else DEFAULT_URLS.get(a.kind, ""))
+        for key, edit in self.option_edits.items():
+            edit.setText(a.option(key))
+        self._show_kind()
         self.interval_spin.setValue(max(1, a.interval_s // 60))
         self.enabled_box.setChecked(a.enabled)
         self.policy_combo.setCurrentIndex(max(0, self.policy_combo.findData(a.policy.value)))
 
     def _kind(self) -> AccountKind:
         return AccountKind(self.kind_combo.currentData())
+
+    def _show_kind(self) -> None:
+        """Labels and rows for the chosen kind: what its address and secret are called, and its options."""
+        info = KINDS[self._kind()]
+        self.url_label.setText(f"{info.url_label}:")
+        self.url_edit.setPlaceholderText(info.url_template.format("acme") if info.url_template else "https://…")
+        self.url_edit.setToolTip(
+            f"Your subdomain (“acme” for {info.url_template.format('acme')}) or the full API address"
+            if info.url_template
+            else ""
+        )
+        self.token_label.setText(f"{info.secret_label}:")
+        noun = info.secret_label[0].lower() + info.secret_label[1:]
+        self.token_edit.setPlaceholderText(f"Paste the {noun}" if self._new else "Leave empty to keep the stored one")
+        wanted = {option.key for option in info.options}
+        for key, row in self._option_rows.items():
+            self._form.setRowVisible(row, key in wanted)
 
     def _needs_store(self) -> bool:
         """Whether saving stores a secret, so a secret store must work."""
@@ -312,10 +355,19 @@ class AccountDialog(RecordDialog[AccountInput]):
     def record(self) -> AccountInput:
         """The account as entered now (not yet checked)."""
         token = self.token_edit.text()
+        kind = self._kind()
+        wanted = {option.key for option in KINDS[kind].options}
+        options = dict(self._base.options)
+        for key, edit in self.option_edits.items():
+            if key in wanted:
+                options[key] = edit.text().strip()
+            elif kind is not self._base.kind:
+                options.pop(key, None)
         rec = self._base.replace(
-            kind=self._kind(),
+            kind=kind,
             name=self.name_edit.text(),
-            base_url=self.url_edit.text(),
+            base_url=KINDS[kind].url_from_input(self.url_edit.text()),
+            options=tuple(sorted(options.items())),
             interval_s=self.interval_spin.value() * 60,
             policy=Policy(self.policy_combo.currentData()),
             enabled=self.enabled_box.isChecked(),
@@ -346,7 +398,12 @@ class AccountDialog(RecordDialog[AccountInput]):
     def _revalidate(self) -> None:
         problems = self.problems()
         self.name_message.show_message(self._message(problems, "name", "The name"))
-        self.url_message.show_message(self._message(problems, "base_url", "The URL"))
+        self.url_message.show_message(self._message(problems, "base_url", f"The {KINDS[self._kind()].url_label}"))
+        for key, message in self.option_messages.items():
+            text = (
+                problems.get(f"option:{key}") if (self._required_touched or f"option:{key}" in self._touched) else None
+            )
+            message.show_message(f"{OPTION_FIELDS[key].label} is required" if text else None)
         token = self._message(problems, "secret", "The token")
         self.token_message.show_message(token or (problems.get("secret_store") if self._required_touched else None))
         self.interval_message.show_message(problems.get("interval_s"))
@@ -358,7 +415,10 @@ class AccountDialog(RecordDialog[AccountInput]):
         subtitle = " · ".join(p for p in (self._kind().label, host) if p)
         self.header.set_texts(self.name_edit.text().strip(), subtitle, placeholder="New account")
         self._forget_test()  # the answer was about the fields as they were
-        self.test_button.setEnabled(not ({"kind", "base_url", "secret"} & problems.keys()))
+        self.test_button.setEnabled(
+            not ({"kind", "base_url", "secret"} & problems.keys())
+            and not any(k.startswith("option:") for k in problems)
+        )
 
     # ---- test connection ------------------------------------------------------------------------------------
 
@@ -451,6 +511,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         url = self.url_edit.text().strip()
         if not url or url in DEFAULT_URLS.values():
             self.url_edit.setText(DEFAULT_URLS.get(self._kind(), ""))
+        self._show_kind()
         self._revalidate()
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from crmdesk.domain.accounts import AccountRecord, AccountState
+from crmdesk.connectors.base import FULL_WALK
+from crmdesk.domain.accounts import KINDS, AccountRecord, AccountState
 from crmdesk.domain.records import Entity
 from crmdesk.ui.labels import relative_time
 from crmdesk.ui.models.table import display_time
@@ -19,7 +20,17 @@ from crmdesk.ui.ops_sync import AccountRow
 
 __all__ = ["HEALTH_ROWS", "HealthPanel", "cursor_words", "health_facts"]
 
-HEALTH_ROWS = ("Last success", "Last error", "People", "Companies", "Linked", "Conflicts", "To send")
+HEALTH_ROWS = (
+    "Last success",
+    "Last error",
+    "People",
+    "Companies",
+    "Touchpoints",
+    "Linked",
+    "Conflicts",
+    "To send",
+    "Limits",
+)
 """The panel's rows, top to bottom (the keys of `health_facts`)."""
 
 _STATE_WORDS = {
@@ -27,7 +38,11 @@ _STATE_WORDS = {
     AccountState.SIGN_IN: "The server refused the token",
     AccountState.GUARD: "Paused: a sync would delete many records",
 }
-_PLURAL = {Entity.PERSON: ("person", "people"), Entity.COMPANY: ("company", "companies")}
+_PLURAL = {
+    Entity.PERSON: ("person", "people"),
+    Entity.COMPANY: ("company", "companies"),
+    Entity.TOUCHPOINT: ("touchpoint", "touchpoints"),
+}
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -38,6 +53,8 @@ def cursor_words(cursor: str | None) -> str:
     """Where the next pull of an entity starts: "Changes since 26 Nov 2026 04:02" for an ISO time, else as stored."""
     if not cursor:
         return "Everything (not pulled yet)"
+    if cursor == FULL_WALK:
+        return "Everything, every sync (the server has no change feed)"
     try:
         when = dt.datetime.fromisoformat(cursor)
     except ValueError:
@@ -61,8 +78,10 @@ def health_facts(row: AccountRow, *, now: dt.datetime | None = None) -> dict[str
         error = "None"
     facts = {"Last success": success, "Last error": error}
     cursors = dict(row.cursors)
-    facts["People"] = cursor_words(cursors.get(Entity.PERSON))
-    facts["Companies"] = cursor_words(cursors.get(Entity.COMPANY))
+    entities = KINDS[a.kind].entities
+    for entity, key in ((Entity.PERSON, "People"), (Entity.COMPANY, "Companies"), (Entity.TOUCHPOINT, "Touchpoints")):
+        facts[key] = cursor_words(cursors.get(entity)) if entity in entities else "Not synced with this server"
+    facts["Limits"] = "\n".join(f"• {line}" for line in KINDS[a.kind].limits) or "None known"
     facts["Linked"] = " · ".join(_count(n, *_PLURAL[e]) for e, n in row.linked if e in _PLURAL) or "Nothing yet"
     facts["Conflicts"] = f"{row.conflicts:,} open" if row.conflicts else "None open"
     facts["To send"] = _count(row.pending, "change", "changes") if row.pending else "Nothing"
@@ -86,8 +105,10 @@ class HealthPanel(QWidget):
         for i, key in enumerate(HEALTH_ROWS):
             caption = QLabel(key)
             caption.setObjectName("paneMuted")
-            if key in ("People", "Companies"):
+            if key in ("People", "Companies", "Touchpoints"):
                 caption.setToolTip("Where the next sync starts reading the server's changes")
+            if key == "Limits":
+                caption.setToolTip("What this server's API cannot do, and what crmdesk does about it")
             value = QLabel()
             value.setObjectName(f"health{key.title().replace(' ', '')}")
             value.setWordWrap(True)
