@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from crmdesk.connectors import appcrm, deskera, imbox, kanbert
+from crmdesk.connectors import appcrm, cobra, deskera, imbox, kanbert
 from crmdesk.connectors.base import Connector
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.errors import UserError
@@ -15,6 +15,7 @@ Connect = Callable[..., Connector]
 
 _CONNECT: dict[AccountKind, Connect] = {
     AccountKind.KANBERT: kanbert.connect,
+    AccountKind.COBRA: cobra.connect,
     AccountKind.DESKERA: deskera.connect,
     AccountKind.IMBOX: imbox.connect,
     AccountKind.APPCRM: appcrm.connect,

@@ -160,9 +160,9 @@ KINDS: dict[AccountKind, KindInfo] = {
             OptionInfo("user", "API e-mail", "the API user's e-mail address"),
         ),
         limits=(
-            "cobra reports changes but not deletions: each sync also lists every record's id to notice deletions.",
-            "cobra keeps no id of ours: if the answer to a create is lost, crmdesk finds the record again by its "
-            "customer number.",
+            "cobra reports no deletions: each sync reads every record to notice them.",
+            "cobra keeps no id of ours: crmdesk puts it in the customer number, and if the answer to a create is "
+            "lost, finds the record again by it (or by e-mail and name) before creating it once more.",
             _NO_RESTORE,
         ),
     ),
