@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crmdesk.connectors.registry import SUPPORTED, make_connector
-from crmdesk.domain.accounts import KINDS, AccountRecord
+from crmdesk.domain.accounts import KINDS, AccountKind, AccountRecord
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.merge import Side, loads
 from crmdesk.domain.records import Entity
+from crmdesk.errors import UserError
 from crmdesk.store import accounts as account_rows
 from crmdesk.store import conflicts, links
 from crmdesk.sync.accounts import Context, get_secret
 from crmdesk.sync.engine import SyncEngine, SyncReport, delete_records, get_records, name_of, write_record
 from crmdesk.tasks import CancelToken, Progress, no_progress
+
+CARD_EXPORTERS = frozenset({AccountKind.COBRA})
+"""Kinds whose server exports a person's business card itself (the person pane offers it beside crmdesk's own)."""
 
 
 def sync_account(
@@ -194,6 +198,41 @@ def discard_pending(ctx: Context, account_id: str, entity: Entity, local_id: str
             base_seq=stored.stamp.change_seq,
         )
         return change
+
+
+def remote_card_sources(ctx: Context, person_id: str) -> list[tuple[str, str]]:
+    """(account id, account name) of every account this person is linked to whose server exports business cards
+    itself (cobra's vCard endpoint) — one small indexed read per account."""
+    out: list[tuple[str, str]] = []
+    with ctx.store.read() as s:
+        for account in account_rows.all_accounts(s):
+            if account.kind in CARD_EXPORTERS:
+                link = links.by_local(s, account.id, Entity.PERSON, person_id)
+                if link is not None and link.remote_id:
+                    out.append((account.id, account.name))
+    return out
+
+
+def remote_business_card(ctx: Context, account_id: str, person_id: str, *, cancel: CancelToken | None = None) -> str:
+    """The person's business card as the account's server exports it (a vCard text), in the calling worker.
+
+    Raises:
+        UserError: the person is not on that server (or the server exports no cards).
+        SignInRequired, RemoteError: as for a sync.
+    """
+    with ctx.store.read() as s:
+        account = account_rows.get(s, account_id)
+        link = links.by_local(s, account_id, Entity.PERSON, person_id)
+    if link is None or not link.remote_id or account.kind not in CARD_EXPORTERS:
+        raise UserError(f"{account.name}: this person is not on that server yet — sync first.")
+    connector = make_connector(account, get_secret(ctx, account_id), cancel=cancel)
+    try:
+        vcard = getattr(connector, "vcard", None)
+        if vcard is None:
+            raise UserError(f"{account.name}: {account.kind.label} exports no business cards.")
+        return str(vcard(link.remote_id))
+    finally:
+        connector.close()
 
 
 def _entities(account: AccountRecord) -> tuple[Entity, ...]:

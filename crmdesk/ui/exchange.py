@@ -21,7 +21,7 @@ from crmdesk.errors import Cancelled
 from crmdesk.exchange.exporter import ExportReport
 from crmdesk.exchange.importer import ImportReport
 from crmdesk.store.listing import ListQuery
-from crmdesk.ui import messages, ops
+from crmdesk.ui import messages, ops, ops_sync
 from crmdesk.ui.dialogs import files
 from crmdesk.ui.dialogs.exports import ExportDialog
 from crmdesk.ui.dialogs.imports import ImportDialog, Stage
@@ -235,6 +235,28 @@ class Exchange(QObject):
         job.signals.failed.connect(self._on_export_failed)
         self.progress.track(job, "Exporting business card…")
         self._runner.read(job)
+
+    def save_remote_business_card(self, person_id: str, account_id: str, name: str) -> None:
+        """The person's card as a linked server exports it (cobra): ask where, then fetch and save it in a job."""
+        stem = files.safe_file_stem(name or "business card")
+        target = files.save_file(
+            self._host.dialog_parent(),
+            title=f"Save the business card from the server of {name or 'this person'}",
+            suggested=self.last_dir / f"{stem} (cobra).vcf",
+            file_filter="vCard (*.vcf *.vcard)",
+        )
+        if target is None:
+            return
+        self.last_dir = target.parent
+        job = ops_sync.remote_business_card(self._ctx, account_id, person_id, target)
+        job.signals.succeeded.connect(self._on_remote_card_written)
+        job.signals.failed.connect(self._on_export_failed)
+        self.progress.track(job, "Fetching the business card…")
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_remote_card_written(self, target: Path) -> None:
+        self._host.show_status(f"Business card from the server saved to {target}", STATUS_MS)
 
     @Slot(object)
     def _on_card_written(self, result: tuple[str, Path]) -> None:

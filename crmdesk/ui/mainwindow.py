@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self.detail.edit_requested.connect(self._on_detail_edit_requested)
         self.detail.add_touchpoint_requested.connect(self._on_detail_add_touchpoint_requested)
         self.detail.export_card_requested.connect(self._on_detail_export_card_requested)
+        self.detail.remote_card_requested.connect(self._on_detail_remote_card_requested)
 
         self._splitter = QSplitter(Qt.Orientation.Horizontal)
         self._splitter.setObjectName("mainSplitter")
@@ -670,6 +671,10 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_detail_export_card_requested(self, person_id: str) -> None:
         self.exchange.export_business_card(person_id)
+
+    @Slot(str, str)
+    def _on_detail_remote_card_requested(self, person_id: str, account_id: str) -> None:
+        self.exchange.save_remote_business_card(person_id, account_id, self.detail.shown_name)
 
     @Slot(int)
     def _on_model_drag_refused(self, n: int) -> None:

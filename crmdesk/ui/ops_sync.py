@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from crmdesk.context import Context
-from crmdesk.domain.accounts import AccountKind, AccountRecord
+from crmdesk.domain.accounts import KINDS, AccountKind, AccountRecord
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.merge import Side
 from crmdesk.domain.records import Entity
@@ -137,13 +138,13 @@ def snapshot(ctx: Context) -> Job:
         from crmdesk.connectors.registry import SUPPORTED
         from crmdesk.sync import run
 
-        synced = (Entity.PERSON, Entity.COMPANY)
         with ctx.store.read() as s:
             recs = account_rows.all_accounts(s)
             open_counts = {r.id: conflicts.count_open(s, r.id) for r in recs}
             total_conflicts = conflicts.count_open(s)
-            linked = {r.id: tuple((e, links.count(s, r.id, e)) for e in synced) for r in recs}
-            cursors = {r.id: tuple((e, account_rows.cursor(s, r.id, e.value)) for e in synced) for r in recs}
+            synced = {r.id: KINDS[r.kind].entities for r in recs}
+            linked = {r.id: tuple((e, links.count(s, r.id, e)) for e in synced[r.id]) for r in recs}
+            cursors = {r.id: tuple((e, account_rows.cursor(s, r.id, e.value)) for e in synced[r.id]) for r in recs}
         rows = []
         for rec in recs:
             cancel.check()
@@ -235,6 +236,21 @@ def check_connection(ctx: Context, rec: AccountRecord, *, secret: str | None) ->
         return run.check_connection(rec, token, cancel=cancel)
 
     return Job(work, name="test connection")
+
+
+def remote_business_card(ctx: Context, account_id: str, person_id: str, target: Path) -> Job:
+    """Fetch a person's card as the account's server exports it and save it to `target`; returns the file."""
+
+    def work(progress: Progress, cancel: CancelToken) -> Path:
+        from crmdesk.sync import run
+
+        text = run.remote_business_card(ctx, account_id, person_id, cancel=cancel)
+        partial = target.with_name(target.name + ".part")  # a failed write never leaves half a card behind
+        partial.write_text(text, encoding="utf-8", newline="")
+        partial.replace(target)
+        return target
+
+    return Job(work, name="business card from the server")
 
 
 # ---- writes -------------------------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QStackedWidget,
     QTextBrowser,
     QToolButton,
@@ -38,11 +41,13 @@ class DetailPane(QWidget):
     edit_requested = Signal(object, str)
     add_touchpoint_requested = Signal(object, str)
     export_card_requested = Signal(str)  # person id
+    remote_card_requested = Signal(str, str)  # person id, account id: the card as that server exports it
 
     def __init__(self, ctx: Context, *, runner: JobRunner, hub: ChangeHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailPane")
         self._ctx = ctx
+        self._name = ""  # the shown person's name (for file names)
         self._runner = runner
         self._shown: tuple[Entity, str] | None = None
         self._job: Job | None = None
@@ -63,6 +68,11 @@ class DetailPane(QWidget):
             "business-card", "Business card", "Export business card… (the favourite card as a .vcf file)"
         )
         self.card_button.clicked.connect(self._on_card_clicked)
+        # Beside crmdesk's own export, the card as a linked server exports it (cobra): listed when the menu opens.
+        self.card_menu = QMenu(self.card_button)
+        self.card_menu.aboutToShow.connect(self._on_card_menu_about_to_show)
+        self.card_button.setMenu(self.card_menu)
+        self.card_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 8, 12, 0)
         bar.addStretch(1)
@@ -100,6 +110,11 @@ class DetailPane(QWidget):
         b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         b.setAutoRaise(True)
         return b
+
+    @property
+    def shown_name(self) -> str:
+        """The name of the person shown ("" for anything else)."""
+        return self._name
 
     @property
     def shown(self) -> tuple[Entity, str] | None:
@@ -144,8 +159,10 @@ class DetailPane(QWidget):
             return
         self._job = None
         region = self._ctx.region
+        self._name = ""
         if isinstance(detail, PersonDetail):
             key, text = (Entity.PERSON, detail.person.id), detail_html.person_html(detail, region=region)
+            self._name = detail.person.display_name
         elif isinstance(detail, CompanyDetail):
             key, text = (Entity.COMPANY, detail.company.id), detail_html.company_html(detail, region=region)
         else:
@@ -194,6 +211,21 @@ class DetailPane(QWidget):
     def _on_card_clicked(self) -> None:
         if self._shown is not None and self._shown[0] is Entity.PERSON:
             self.export_card_requested.emit(self._shown[1])
+
+    @Slot()
+    def _on_card_menu_about_to_show(self) -> None:
+        from crmdesk.sync.run import remote_card_sources
+
+        self.card_menu.clear()
+        own = self.card_menu.addAction(icons.icon("business-card"), "Export business card…")
+        own.triggered.connect(self._on_card_clicked)
+        if self._shown is None or self._shown[0] is not Entity.PERSON:
+            return
+        person_id = self._shown[1]
+        # One indexed read per account (a handful of rows): fine on the GUI thread (STYLE §3.6).
+        for account_id, name in remote_card_sources(self._ctx, person_id):
+            action = self.card_menu.addAction(icons.icon("online"), f"Business card from cobra ({name})…")
+            action.triggered.connect(functools.partial(self.remote_card_requested.emit, person_id, account_id))
 
     @Slot()
     def _on_add_tp_clicked(self) -> None:
