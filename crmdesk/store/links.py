@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crmdesk.domain.records import Entity
@@ -104,15 +106,39 @@ def save(
     base_seq: int = 0,
 ) -> None:
     """Insert or replace the link of one record."""
-    values = {"remote_id": remote_id, "remote_version": remote_version, "base": base, "base_seq": base_seq}
-    done = s.execute(
-        update(SyncLink)
-        .where(SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id)
-        .values(**values)
+    save_many(s, account_id, entity, [(local_id, remote_id, remote_version, base, base_seq)])
+
+
+LinkRow = tuple[str, str | None, str, str, int]
+"""(local id, remote id, remote version, base, base seq) of one link."""
+
+
+def save_many(s: Session, account_id: str, entity: Entity, rows: Iterable[LinkRow]) -> None:
+    """Insert or replace many links with one upsert statement (a page of a pull: one executemany, no ORM)."""
+    values = [
+        {
+            "account_id": account_id,
+            "entity": entity.value,
+            "local_id": local_id,
+            "remote_id": remote_id,
+            "remote_version": version,
+            "base": base,
+            "base_seq": seq,
+        }
+        for local_id, remote_id, version, base, seq in rows
+    ]
+    if values:
+        s.execute(_upsert(), values)
+
+
+@functools.cache
+def _upsert() -> Any:
+    """The link upsert, built once (building it costs more than running it)."""
+    stmt = sqlite_insert(cast(Table, SyncLink.__table__))
+    return stmt.on_conflict_do_update(
+        index_elements=["account_id", "entity", "local_id"],
+        set_={k: stmt.excluded[k] for k in ("remote_id", "remote_version", "base", "base_seq")},
     )
-    if not getattr(done, "rowcount", 0):
-        s.add(SyncLink(account_id=account_id, entity=entity.value, local_id=local_id, **values))
-        s.flush()
 
 
 def drop(s: Session, account_id: str, entity: Entity, local_id: str) -> None:

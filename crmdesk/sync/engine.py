@@ -343,7 +343,9 @@ class SyncEngine:
                 seq = common.current_seq(s)
                 for w in new:
                     self._remember(entity, w.local_id, w.item.remote_id)
-                    self._save_link(s, entity, w.local_id, w.item, w.result, seq)
+                links.save_many(
+                    s, acc, entity, [(w.local_id, w.item.remote_id, w.item.version, dumps(w.result), seq) for w in new]
+                )
                 counts.created_local += len(new)
             for w in batch:
                 if w.rec is None:

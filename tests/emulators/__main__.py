@@ -43,6 +43,10 @@ def _kanbert_build(args: argparse.Namespace) -> tuple[EmulatorServer, list[str]]
     server.seed_people(args.seed_people, companies=companies)
     lines = [f"Kanbert emulator: {server.api_url}", *(f"token: {t}" for t in tokens)]
     lines.append(f"{args.seed_people} contacts, {companies} companies; origin {args.origin!r}")
+    lines.append(f"export CRMDESK_SECRET={next(iter(tokens))}")
+    lines.append(
+        f'crmdesk account add "kanbert demo" --kind kanbert --url {server.api_url} --secret-env CRMDESK_SECRET'
+    )
     return server, lines
 
 
@@ -60,6 +64,8 @@ def _appcrm_build(args: argparse.Namespace) -> tuple[EmulatorServer, list[str]]:
     server.seed_people(args.seed_people, companies=companies)
     lines = [f"appcrm emulator: {server.api_url}", *(f"token: {t}" for t in tokens)]
     lines.append(f"{args.seed_people} contacts, {companies} companies; rate limit {limit or 'off'}/min")
+    lines.append(f"export CRMDESK_SECRET={tokens[0]}")
+    lines.append(f'crmdesk account add "appcrm demo" --kind appcrm --url {server.api_url} --secret-env CRMDESK_SECRET')
     return server, lines
 
 

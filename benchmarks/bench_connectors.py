@@ -1,0 +1,156 @@
+"""Connector benchmark (issue 5): the initial pull of N people from each CRM emulator beside a plain httpx loop.
+
+    .venv/bin/python benchmarks/bench_connectors.py [--people 5000] [--only cobra,deskera,imbox,appcrm]
+
+Each emulator runs in its own process (`python -m tests.emulators KIND --seed-people N`, companies N/10, no
+touchpoints), so server and client do not share a GIL. Per CRM, in one run:
+
+1. crmdesk: the initial pull of companies and people into an empty store, run as a job of the window's JobRunner
+   while a 10 ms QTimer ticks on the GUI thread (the longest gap between ticks is how long the window would freeze).
+   Every URL the connector fetched is recorded.
+2. Baseline: a plain httpx loop fetching exactly those URLs with the same headers and decoding the JSON, nothing else
+   (the best of two runs).
+
+Goals: pull ≤ 2× the plain loop for each CRM; GUI stall < 50 ms. Prints one line per CRM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+EXTRA = {
+    "cobra": ["--seed-touchpoints", "0"],
+    "deskera": ["--seed-activities", "0"],
+    "imbox": ["--seed-notes", "0"],
+    "appcrm": ["--rate-limit", "0"],
+}
+
+
+def _start_emulator(kind: str, people: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """The emulator process and what its `crmdesk account add` line says: url, options, secret."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulators", kind, "--port", "0", "--seed-people", str(people), *EXTRA[kind]],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    found: dict[str, Any] = {"options": []}
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("export CRMDESK_SECRET="):
+            found["secret"] = line.strip().split("=", 1)[1]
+        if line.startswith("crmdesk account add"):
+            words = shlex.split(line)
+            for flag, value in itertools.pairwise(words):
+                if flag == "--url":
+                    found["url"] = value
+                elif flag == "--option":
+                    found["options"].append(tuple(value.split("=", 1)))
+        if "Ctrl+C" in line:
+            break
+    if "url" not in found or "secret" not in found:
+        proc.kill()
+        raise SystemExit(f"the {kind} emulator did not say where it listens")
+    return proc, found
+
+
+def _replay(urls: list[str], headers: dict[str, str]) -> float:
+    import httpx
+
+    started = time.perf_counter()
+    with httpx.Client(headers=headers, timeout=60) as client:
+        for url in urls:
+            client.get(url).json()
+    return time.perf_counter() - started
+
+
+def bench(kind: str, people: int, runner: Any) -> str:
+    from _stall import longest_gap
+
+    from crmdesk.connectors.registry import make_connector
+    from crmdesk.domain.accounts import AccountKind, AccountRecord
+    from crmdesk.domain.records import Entity
+    from crmdesk.store import accounts
+    from crmdesk.store.engine import open_store
+    from crmdesk.sync.engine import SyncEngine
+
+    proc, spec = _start_emulator(kind, people)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(Path(tmp) / "bench.sqlite3")
+            account = AccountRecord(
+                kind=AccountKind(kind), name=kind, base_url=spec["url"], options=tuple(spec["options"])
+            )
+            with store.write() as s:
+                accounts.save(s, account)
+            connector = make_connector(account, spec["secret"])
+            connector.entities = (Entity.COMPANY, Entity.PERSON)  # type: ignore[misc]  # people, not touchpoints
+            http = connector.http  # type: ignore[attr-defined]
+            urls: list[str] = []
+            http._client.event_hooks["request"].append(
+                lambda request: urls.append(str(request.url)) if request.method == "GET" else None
+            )
+            timing: dict[str, float] = {}
+
+            def work(progress: object, cancel: object) -> object:
+                started = time.perf_counter()
+                report = SyncEngine(store, account, connector).run()
+                timing["pull"] = time.perf_counter() - started
+                return report
+
+            gc.collect()
+            gc.freeze()  # as app.py does once the window is up
+            stall = longest_gap(runner, work)
+            gc.unfreeze()
+            headers = dict(http._client.headers)
+            connector.close()
+            with store.read() as s:
+                got = sum(1 for _ in s.execute(__import__("sqlalchemy").text("SELECT id FROM person")))
+            store.close()
+            base = min(_replay(urls, headers), _replay(urls, headers))
+            pull = timing["pull"]
+            return (
+                f"{kind:8} {got:,} people in {pull:5.2f} s; plain httpx loop over the same {len(urls)} pages "
+                f"{base:5.2f} s → {pull / base:.2f}× (goal ≤ 2×); GUI longest stall {stall:.0f} ms (goal < 50 ms)"
+            )
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--people", type=int, default=5_000)
+    ap.add_argument("--only", default="cobra,deskera,imbox,appcrm")
+    args = ap.parse_args()
+    from PySide6.QtWidgets import QApplication
+
+    from crmdesk.ui.workers import JobRunner
+
+    app = QApplication.instance() or QApplication([])
+    runner = JobRunner()
+    sys.setswitchinterval(0.0002)  # as the app does
+    for kind in args.only.split(","):
+        print(bench(kind.strip(), args.people, runner), flush=True)
+    runner.shutdown(10_000)
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
