@@ -1,0 +1,232 @@
+"""Per-CRM drivers of the emulator-backed sync state machine (tests/integration/sync_machine.py).
+
+A driver knows one CRM's emulator and API: how to start a fresh emulator with fast settings (no latency, no rate
+limit), how to build its connector (small pages, so paging is exercised), and how a *colleague* edits people on the
+server with plain httpx. Adding a CRM to the machine means adding one driver class here that satisfies
+`CrmDriver` and listing it in `DRIVERS`:
+
+- `name`: shown in test ids.
+- `twins_break_lost_creates`: True while the CRM has the known bug that a create whose answer was lost is doubled
+  when a linked person has the same name (test_sync_machines.py reproduces it); the machine then gives each new local
+  person a unique first name. False for a CRM without that bug.
+- `people_path`: the full URL path of the people collection (e.g. "/api/v1/contacts"), for the fault switches.
+- `start()` / `stop()`: serve a fresh, empty emulator (and open / close the colleague's client).
+- `server`: the running emulator (its `faults` are flipped by the machine), `kind`: the account kind.
+- `connector()`: a new connector against the emulator; the caller closes it.
+- `create_person(first, last)` → remote id; `edit_person(rid, field, value)` for "first_name"/"last_name";
+  `delete_person(rid)`; `person_names(rid)` → (first, last) or None when gone; `person_ids()` → every live id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import httpx
+
+from crmdesk.connectors.appcrm import AppcrmConnector
+from crmdesk.connectors.base import Connector
+from crmdesk.connectors.http import HttpClient
+from crmdesk.connectors.kanbert import KanbertConnector
+from crmdesk.domain.accounts import AccountKind
+from tests.emulators.appcrm import AppcrmEmulator
+from tests.emulators.base import EmulatorServer
+from tests.emulators.kanbert import KanbertEmulator
+
+PAGE_SIZE = 3
+"""Connector page size: a handful of people already span several pages."""
+
+Names = tuple[str | None, str | None]
+
+
+class CrmDriver(Protocol):
+    """What the sync state machine needs of one CRM (see the module docstring)."""
+
+    name: str
+    kind: AccountKind
+    people_path: str
+    twins_break_lost_creates: bool
+
+    @property
+    def server(self) -> EmulatorServer: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def connector(self) -> Connector: ...
+
+    def create_person(self, first: str, last: str) -> str: ...
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None: ...
+
+    def delete_person(self, remote_id: str) -> None: ...
+
+    def person_names(self, remote_id: str) -> Names | None: ...
+
+    def person_ids(self) -> list[str]: ...
+
+
+def http_client(url: str, token: str, *, name: str, headers: dict[str, str] | None = None) -> HttpClient:
+    """The connector's HTTP client with short back-offs (as the integration tests build it)."""
+    return HttpClient(
+        url,
+        name=name,
+        headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        secrets=(token,),
+        retries=6,
+        backoff=0.01,
+        max_backoff=0.05,
+    )
+
+
+class _HttpDriver:
+    """Shared plumbing: an emulator and a colleague's httpx client bearing the emulator's token."""
+
+    name: str
+    _server: EmulatorServer | None = None
+    _colleague: httpx.Client | None = None
+
+    def _make_server(self) -> EmulatorServer:
+        raise NotImplementedError
+
+    def _token(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def server(self) -> EmulatorServer:
+        assert self._server is not None, f"{self.name}: start() first"
+        return self._server
+
+    @property
+    def colleague(self) -> httpx.Client:
+        assert self._colleague is not None, f"{self.name}: start() first"
+        return self._colleague
+
+    def start(self) -> None:
+        self._server = self._make_server().start()
+        self._colleague = httpx.Client(
+            base_url=self._server.api_url,
+            headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
+            timeout=10,
+        )
+
+    def stop(self) -> None:
+        if self._colleague is not None:
+            self._colleague.close()
+            self._colleague = None
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.stop()
+            if server.errors:
+                raise AssertionError(f"{self.name} emulator failed on a request: {server.errors[0]!r}")
+
+    def _get(self, path: str) -> dict[str, Any] | None:
+        r = self.colleague.get(path)
+        if r.status_code == 404:
+            return None
+        r.raise_for_status()
+        body = r.json()
+        assert isinstance(body, dict), body
+        return body
+
+
+class KanbertDriver(_HttpDriver):
+    """Kanbert: `/api/v1/contacts`, PATCH edits, soft delete, cursor pages."""
+
+    name = "kanbert"
+    kind = AccountKind.KANBERT
+    twins_break_lost_creates = False  # external ids: a lost create is found by its local id
+    people_path = "/api/v1/contacts"
+
+    def _make_server(self) -> EmulatorServer:
+        return KanbertEmulator()
+
+    def _token(self) -> str:
+        return str(getattr(self.server, "token", ""))
+
+    def connector(self) -> Connector:
+        http = http_client(self.server.api_url, self._token(), name="Kanbert")
+        return KanbertConnector(http, page_size=PAGE_SIZE)
+
+    def create_person(self, first: str, last: str) -> str:
+        r = self.colleague.post("/contacts", json={"first_name": first, "last_name": last})
+        r.raise_for_status()
+        return str(r.json()["id"])
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None:
+        self.colleague.patch(f"/contacts/{remote_id}", json={field: value}).raise_for_status()
+
+    def delete_person(self, remote_id: str) -> None:
+        self.colleague.delete(f"/contacts/{remote_id}").raise_for_status()
+
+    def person_names(self, remote_id: str) -> Names | None:
+        body = self._get(f"/contacts/{remote_id}")
+        return None if body is None else (body.get("first_name"), body.get("last_name"))
+
+    def person_ids(self) -> list[str]:
+        out: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"page[size]": 100, **({"page[cursor]": cursor} if cursor else {})}
+            r = self.colleague.get("/contacts", params=params)
+            r.raise_for_status()
+            body = r.json()
+            out.extend(str(c["id"]) for c in body["data"])
+            cursor = body["meta"]["next_cursor"]
+            if not cursor:
+                return out
+
+
+class AppcrmDriver(_HttpDriver):
+    """appcrm: `/api/contacts`, partial PUT that must carry `first_name`, hard delete, numbered pages."""
+
+    name = "appcrm"
+    kind = AccountKind.APPCRM
+    # Known bug: AppcrmConnector.find_created returns the first contact with the same names, and when that one is
+    # already linked the engine concludes the create never happened and sends it again: a duplicate.
+    twins_break_lost_creates = True
+    people_path = "/api/contacts"
+
+    def _make_server(self) -> EmulatorServer:
+        return AppcrmEmulator(rate_limit=None)
+
+    def _token(self) -> str:
+        return str(getattr(self.server, "token", ""))
+
+    def connector(self) -> Connector:
+        http = http_client(self.server.api_url, self._token(), name="appcrm", headers={"Accept": "application/json"})
+        return AppcrmConnector(http, page_size=PAGE_SIZE)
+
+    def create_person(self, first: str, last: str) -> str:
+        r = self.colleague.post("/contacts", json={"first_name": first, "last_name": last})
+        r.raise_for_status()
+        return str(r.json()["id"])
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None:
+        current = self._get(f"/contacts/{remote_id}")
+        assert current is not None, f"appcrm contact {remote_id} is gone"
+        body = {"first_name": current.get("first_name"), field: value}
+        self.colleague.put(f"/contacts/{remote_id}", json=body).raise_for_status()
+
+    def delete_person(self, remote_id: str) -> None:
+        self.colleague.delete(f"/contacts/{remote_id}").raise_for_status()
+
+    def person_names(self, remote_id: str) -> Names | None:
+        body = self._get(f"/contacts/{remote_id}")
+        return None if body is None else (body.get("first_name"), body.get("last_name"))
+
+    def person_ids(self) -> list[str]:
+        out: list[str] = []
+        page = 1
+        while True:
+            r = self.colleague.get("/contacts", params={"per_page": 100, "page": page, "order": "id"})
+            r.raise_for_status()
+            body = r.json()
+            out.extend(str(c["id"]) for c in body["data"])
+            if page >= int(body["meta"]["last_page"]):
+                return out
+            page += 1
+
+
+DRIVERS: tuple[type[CrmDriver], ...] = (KanbertDriver, AppcrmDriver)
+"""Every CRM the machine runs against; a new CRM adds its driver here."""
