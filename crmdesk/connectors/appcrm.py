@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from crmdesk.connectors import countries, flat
@@ -500,7 +501,9 @@ class AppcrmConnector:
         item = self._item(entity, data)
         return RemoteItem(item.remote_id, item.version, fields, "", item.updated_at)
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         if entity is Entity.PERSON:
             email, name = fields.get("email"), fields.get("last_name") or fields.get("first_name")
             if not isinstance(email, str) and not isinstance(name, str):
@@ -522,7 +525,7 @@ class AppcrmConnector:
             data = body.get("data") if isinstance(body, dict) else None
             found = data if isinstance(data, list) else []
         for data in found or ():
-            if isinstance(data, dict) and data.get("id") is not None:
+            if isinstance(data, dict) and data.get("id") is not None and str(data["id"]) not in taken:
                 item = self._item(entity, data)
                 if item.fields is not None and same_keys(fields, item.fields, keys):
                     return item

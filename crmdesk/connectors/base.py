@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -91,11 +92,15 @@ class Connector(Protocol):
         """Create a record; the local id goes along where the API keeps one (idempotent creates)."""
         ...
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         """The record an earlier, unconfirmed `create` of `local_id` holding `fields` may have made, or None.
 
         By the local id where the remote keeps one (Kanbert's external id); elsewhere by natural keys —
-        normalised e-mail and name — on what `fields` (what the create sent, references as remote ids) says.
+        normalised e-mail and name — on what `fields` (what the create sent, references as remote ids) says,
+        passing over `taken`: remote ids already linked to other local records (a twin with the same name is
+        another record, not the lost create).
         """
         ...
 

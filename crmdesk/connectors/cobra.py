@@ -61,6 +61,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -1070,7 +1071,9 @@ class CobraConnector:
             str(data["id"]), str(data.get("dateModified") or ""), fields, "", _time(data.get("dateModified"))
         )
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         made = self._made.get((entity, local_id))
         if made is None and entity is not Entity.TOUCHPOINT:
             made = self._by_number(entity, local_id)
@@ -1082,10 +1085,12 @@ class CobraConnector:
                 self._made.pop((entity, local_id), None)
                 return None
         if entity is Entity.PERSON:
-            return self._person_by_keys(fields)
-        if entity is Entity.COMPANY:
-            return self._company_by_keys(fields)
-        return self._touchpoint_by_keys(fields)
+            found = self._person_by_keys(fields, taken)
+        elif entity is Entity.COMPANY:
+            found = self._company_by_keys(fields, taken)
+        else:
+            found = self._touchpoint_by_keys(fields, taken)
+        return found
 
     def _by_number(self, entity: Entity, local_id: str) -> str | None:
         """The record whose customer number is `local_id` (what a create of ours carries), or None."""
@@ -1113,7 +1118,7 @@ class CobraConnector:
             if len(rows) < self.page_size:
                 return
 
-    def _person_by_keys(self, fields: Fields) -> RemoteItem | None:
+    def _person_by_keys(self, fields: Fields, taken: AbstractSet[str]) -> RemoteItem | None:
         emails = [e for k, v in sorted(fields.items()) if k.endswith(".emails") and isinstance(v, tuple) for e in v]
         keys = ("first_name", "last_name")
         if emails:
@@ -1128,21 +1133,23 @@ class CobraConnector:
         else:
             candidates = list(self._newest(Entity.PERSON))
         for row in candidates:
-            if row.get("customerNumber") not in (None, ""):
+            if str(row.get("id")) in taken or row.get("customerNumber") not in (None, ""):
                 continue  # a record with a customer number is someone's, not a lost create of ours
             item = self._remote_item(Entity.PERSON, row)
             if item.fields is not None and same_keys(fields, item.fields, keys):
                 return item
         return None
 
-    def _company_by_keys(self, fields: Fields) -> RemoteItem | None:
+    def _company_by_keys(self, fields: Fields, taken: AbstractSet[str]) -> RemoteItem | None:
         for row in self._newest(Entity.COMPANY):
+            if str(row.get("id")) in taken:
+                continue
             item = self._remote_item(Entity.COMPANY, row)
             if not row.get("customerNumber") and item.fields is not None and same_keys(fields, item.fields, ("name",)):
                 return item
         return None
 
-    def _touchpoint_by_keys(self, fields: Fields) -> RemoteItem | None:
+    def _touchpoint_by_keys(self, fields: Fields, taken: AbstractSet[str]) -> RemoteItem | None:
         people = sorted(k[len(PERSON_REF) :] for k in fields if k.startswith(PERSON_REF))
         if not people:
             return None
@@ -1152,6 +1159,8 @@ class CobraConnector:
             rows = self._data(body)
             rows = [r for r in rows if isinstance(r, dict) and r.get("id")] if isinstance(rows, list) else []
             for row in rows:
+                if str(row.get("id")) in taken:
+                    continue
                 item = self._remote_item(Entity.TOUCHPOINT, row)
                 if item.fields is not None and same_keys(fields, item.fields, ("type", "date", "subject")):
                     return item

@@ -66,6 +66,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
@@ -734,10 +735,12 @@ class DeskeraConnector:
         updated = data.get("updated_at")
         return RemoteItem(str(data["id"]), str(updated or ""), fields, "", _utc(updated))
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         """What a create whose answer was lost made: by normalised e-mail and name (no external id there)."""
         if entity is Entity.TOUCHPOINT:
-            return self._find_activity(fields)
+            return self._find_activity(fields, taken)
         email = norm_text(fields.get("email"))
         if entity is Entity.PERSON:
             name = norm_text(join_name(str(fields.get("first_name") or ""), str(fields.get("last_name") or "")))
@@ -752,11 +755,13 @@ class DeskeraConnector:
         for row in data:
             if not isinstance(row, dict) or row.get("id") is None or row.get("type") != _CONTACT_TYPES[entity]:
                 continue
+            if str(row["id"]) in taken:
+                continue  # another local record's twin
             if norm_text(_text(row.get("email"))) == email and norm_text(join_name(str(row.get("name") or ""))) == name:
                 return self._item(entity, row)
         return None
 
-    def _find_activity(self, fields: Fields) -> RemoteItem | None:
+    def _find_activity(self, fields: Fields, taken: AbstractSet[str]) -> RemoteItem | None:
         when = _utc(f"{fields.get('when')}:00+00:00") if fields.get("when") else None
         title = norm_text(fields.get("title"))
         conditions = []
@@ -778,7 +783,7 @@ class DeskeraConnector:
         body = self.http.request("GET", ACTIVITIES, params=params)
         data = body.get("data") if isinstance(body, dict) else None
         for row in data if isinstance(data, list) else ():
-            if not isinstance(row, dict) or row.get("id") is None:
+            if not isinstance(row, dict) or row.get("id") is None or str(row["id"]) in taken:
                 continue
             item = self._item(Entity.TOUCHPOINT, row)
             got = item.fields or {}

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from crmdesk.connectors import flat
@@ -305,7 +306,9 @@ class ImboxConnector:
             item = RemoteItem(str(data["id"]), "", fields)
         return RemoteItem(item.remote_id, item.version, fields, local_id, item.updated_at)
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         if entity is Entity.TOUCHPOINT:
             contact = _ref_id(fields.get("contact"))
             if contact is None:

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
@@ -584,7 +585,9 @@ class KanbertConnector:
             return None
         return self._item(entity, data)
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         params: dict[str, str | int] = {"find_by": "external_id", "origin": ORIGIN}
         if entity is Entity.PERSON:
             params["include"] = "companies"

@@ -249,6 +249,10 @@ class SyncEngine:
         self._to_remote[entity] = to_remote
         self._to_local[entity] = {r: lid for lid, r in to_remote.items()}
 
+    def _taken(self, entity: Entity) -> frozenset[str]:
+        """Remote ids linked to local records: never the answer to "what did my lost create make?"."""
+        return frozenset(self._to_local.get(entity, {}))
+
     def _remember(self, entity: Entity, local_id: str, remote_id: str) -> None:
         self._to_remote.setdefault(entity, {})[local_id] = remote_id
         self._to_local.setdefault(entity, {})[remote_id] = local_id
@@ -404,7 +408,7 @@ class SyncEngine:
             self.cancel.check()
             sent, _ = self._translate(loads(link.base), to_local=False)
             try:
-                found = self.connector.find_created(entity, link.local_id, sent)
+                found = self.connector.find_created(entity, link.local_id, sent, taken=self._taken(entity))
             except RemoteRejected as exc:
                 self._problem(entity, None, exc, local_id=link.local_id)
                 continue
@@ -519,7 +523,7 @@ class SyncEngine:
                 else:
                     try:
                         sent, _ = self._translate(loads(link.base), to_local=False)
-                        remote = self.connector.find_created(entity, pending.local_id, sent)
+                        remote = self.connector.find_created(entity, pending.local_id, sent, taken=self._taken(entity))
                     except RemoteRejected as exc:
                         self._problem(entity, rec, exc, local_id=pending.local_id)
                         continue

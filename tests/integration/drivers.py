@@ -25,11 +25,17 @@ import httpx
 
 from crmdesk.connectors.appcrm import AppcrmConnector
 from crmdesk.connectors.base import Connector
+from crmdesk.connectors.cobra import CobraConnector
+from crmdesk.connectors.deskera import DeskeraConnector, join_name, split_name
 from crmdesk.connectors.http import HttpClient
+from crmdesk.connectors.imbox import ImboxConnector
 from crmdesk.connectors.kanbert import KanbertConnector
 from crmdesk.domain.accounts import AccountKind
 from tests.emulators.appcrm import AppcrmEmulator
 from tests.emulators.base import EmulatorServer
+from tests.emulators.cobra import CobraEmulator
+from tests.emulators.deskera import DeskeraEmulator
+from tests.emulators.imbox import ImboxEmulator
 from tests.emulators.kanbert import KanbertEmulator
 
 PAGE_SIZE = 3
@@ -66,12 +72,15 @@ class CrmDriver(Protocol):
     def person_ids(self) -> list[str]: ...
 
 
-def http_client(url: str, token: str, *, name: str, headers: dict[str, str] | None = None) -> HttpClient:
-    """The connector's HTTP client with short back-offs (as the integration tests build it)."""
+def http_client(
+    url: str, token: str, *, name: str, headers: dict[str, str] | None = None, bearer: bool = True
+) -> HttpClient:
+    """The connector's HTTP client with short back-offs (as the integration tests build it); `bearer` sends the
+    token as `Authorization: Bearer …` (else it travels in `headers` or the URL)."""
     return HttpClient(
         url,
         name=name,
-        headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        headers={**({"Authorization": f"Bearer {token}"} if bearer else {}), **(headers or {})},
         secrets=(token,),
         retries=6,
         backoff=0.01,
@@ -80,7 +89,8 @@ def http_client(url: str, token: str, *, name: str, headers: dict[str, str] | No
 
 
 class _HttpDriver:
-    """Shared plumbing: an emulator and a colleague's httpx client bearing the emulator's token."""
+    """Shared plumbing: an emulator and a colleague's httpx client (`_colleague_url`, `_colleague_headers`; by
+    default the emulator's `api_url` and its token as a bearer)."""
 
     name: str
     _server: EmulatorServer | None = None
@@ -91,6 +101,12 @@ class _HttpDriver:
 
     def _token(self) -> str:
         raise NotImplementedError
+
+    def _colleague_url(self) -> str:
+        return self.server.api_url
+
+    def _colleague_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token()}"}
 
     @property
     def server(self) -> EmulatorServer:
@@ -105,8 +121,8 @@ class _HttpDriver:
     def start(self) -> None:
         self._server = self._make_server().start()
         self._colleague = httpx.Client(
-            base_url=self._server.api_url,
-            headers={"Authorization": f"Bearer {self._token()}", "Accept": "application/json"},
+            base_url=self._colleague_url(),
+            headers={**self._colleague_headers(), "Accept": "application/json"},
             timeout=10,
         )
 
@@ -184,7 +200,7 @@ class AppcrmDriver(_HttpDriver):
     kind = AccountKind.APPCRM
     # Known bug: AppcrmConnector.find_created returns the first contact with the same names, and when that one is
     # already linked the engine concludes the create never happened and sends it again: a duplicate.
-    twins_break_lost_creates = True
+    twins_break_lost_creates = False
     people_path = "/api/contacts"
 
     def _make_server(self) -> EmulatorServer:
@@ -228,5 +244,220 @@ class AppcrmDriver(_HttpDriver):
             page += 1
 
 
-DRIVERS: tuple[type[CrmDriver], ...] = (KanbertDriver, AppcrmDriver)
+class CobraDriver(_HttpDriver):
+    """cobra: `/v1/people` behind a login (`POST /v1/auth/token`) and tenant/integration headers, every answer in an
+    envelope, PUT replaces the whole write model, hard delete, numbered pages."""
+
+    name = "cobra"
+    kind = AccountKind.COBRA
+    # A create carries the local id as its customer number, so a lost create is found by that number.
+    twins_break_lost_creates = False
+    people_path = "/v1/people"
+
+    def _make_server(self) -> EmulatorServer:
+        return CobraEmulator()
+
+    @property
+    def cobra(self) -> CobraEmulator:
+        assert isinstance(self.server, CobraEmulator)
+        return self.server
+
+    def _colleague_headers(self) -> dict[str, str]:
+        r = httpx.post(
+            f"{self.cobra.api_url}/auth/token",
+            json={"username": self.cobra.api_email, "password": self.cobra.api_key},
+            timeout=10,
+        )
+        r.raise_for_status()
+        return {
+            "Authorization": f"Bearer {r.json()['access_token']}",
+            "X-Cobra-TenantId": self.cobra.tenant,
+            "X-Integration-Name": "colleague",
+            "X-Integration-Provider": "colleague",
+        }
+
+    def connector(self) -> Connector:
+        http = HttpClient(
+            self.cobra.api_url,
+            name="cobra",
+            headers={
+                "Accept": "application/json",
+                "X-Cobra-TenantId": self.cobra.tenant,
+                "X-Integration-Name": "crmdesk",
+                "X-Integration-Provider": "crmdesk",
+            },
+            secrets=(self.cobra.api_key,),
+            retries=6,
+            backoff=0.01,
+            max_backoff=0.05,
+        )
+        return CobraConnector(http, user=self.cobra.api_email, api_key=self.cobra.api_key, page_size=PAGE_SIZE)
+
+    def _data(self, r: httpx.Response) -> Any:
+        r.raise_for_status()
+        body = r.json()
+        assert body["statusCode"] < 300, body  # the envelope's own status
+        return body["data"]
+
+    def create_person(self, first: str, last: str) -> str:
+        return str(self._data(self.colleague.post("/people", json={"firstname": first, "lastname": last}))["id"])
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None:
+        current = self._get(f"/people/{remote_id}")
+        assert current is not None, f"cobra person {remote_id} is gone"
+        # PUT replaces the write model: send back what the person has, with the one name changed.
+        keys = ("salutation", "title", "firstname", "lastname", "birthday", "importantDates", "socialMedias")
+        body = {k: current["data"].get(k) for k in (*keys, "orgaTags", "personalities", "customerNumber")}
+        body.update({k: current["data"].get(k) for k in ("employeeStatus", "employeeNumber", "lifecycle")})
+        body["firstname" if field == "first_name" else "lastname"] = value
+        self._data(self.colleague.put(f"/people/{remote_id}", json=body))
+
+    def delete_person(self, remote_id: str) -> None:
+        self._data(self.colleague.delete(f"/people/{remote_id}"))
+
+    def person_names(self, remote_id: str) -> Names | None:
+        body = self._get(f"/people/{remote_id}")
+        return None if body is None else (body["data"].get("firstname"), body["data"].get("lastname"))
+
+    def person_ids(self) -> list[str]:
+        out: list[str] = []
+        page = 1
+        while True:
+            rows = self._data(self.colleague.get("/people", params={"pageSize": 50, "page": page, "sort": "id"}))
+            out.extend(str(p["id"]) for p in rows)
+            if len(rows) < 50:
+                return out
+            page += 1
+
+
+class DeskeraDriver(_HttpDriver):
+    """Deskera: `/v1/crm/contacts` of type person with one `name` (the connector splits it: last word last name),
+    `x-access-token`, PATCH edits, hard delete, numbered pages."""
+
+    name = "deskera"
+    kind = AccountKind.DESKERA
+    # Known bug: no external id, so a lost create is looked up by e-mail and name and may be the linked twin.
+    twins_break_lost_creates = True
+    people_path = "/v1/crm/contacts"
+
+    def _make_server(self) -> EmulatorServer:
+        return DeskeraEmulator()
+
+    def _token(self) -> str:
+        return str(getattr(self.server, "token", ""))
+
+    def _colleague_url(self) -> str:
+        return f"{self.server.api_url}/v1/crm"
+
+    def _colleague_headers(self) -> dict[str, str]:
+        return {"x-access-token": self._token()}
+
+    def connector(self) -> Connector:
+        headers = {"x-access-token": self._token(), "Accept": "application/json"}
+        http = http_client(self.server.api_url, self._token(), name="Deskera", headers=headers, bearer=False)
+        return DeskeraConnector(http, page_size=PAGE_SIZE)
+
+    def create_person(self, first: str, last: str) -> str:
+        r = self.colleague.post("/contacts", json={"type": "person", "name": join_name(first, last)})
+        r.raise_for_status()
+        return str(r.json()["id"])
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None:
+        names = self.person_names(remote_id)
+        assert names is not None, f"Deskera contact {remote_id} is gone"
+        first, last = names
+        first, last = (value, last) if field == "first_name" else (first, value)
+        name = join_name(first or "", last or "")
+        self.colleague.patch(f"/contacts/{remote_id}", json={"name": name}).raise_for_status()
+
+    def delete_person(self, remote_id: str) -> None:
+        self.colleague.delete(f"/contacts/{remote_id}").raise_for_status()
+
+    def person_names(self, remote_id: str) -> Names | None:
+        body = self._get(f"/contacts/{remote_id}")
+        if body is None:
+            return None
+        first, last = split_name(str(body.get("name") or ""))
+        return first or None, last or None
+
+    def person_ids(self) -> list[str]:
+        out: list[str] = []
+        page = 1
+        while True:
+            params: dict[str, str | int] = {"type": "person", "limit": 100, "page": page, "sort": "id"}
+            r = self.colleague.get("/contacts", params=params)
+            r.raise_for_status()
+            rows = r.json()["data"]
+            out.extend(str(c["id"]) for c in rows)
+            if len(rows) < 100:
+                return out
+            page += 1
+
+
+class ImboxDriver(_HttpDriver):
+    """ImBox: `/api/{key}/{user id}/contacts` (the key and user id in the path), PUT changes the fields present,
+    hard delete, `after` cursors; no GET of one contact (`?id=` lists zero or one)."""
+
+    name = "imbox"
+    kind = AccountKind.IMBOX
+    twins_break_lost_creates = False  # external ids: a lost create is found by its local id
+    people_path = ""  # holds the key and user id: set by start()
+
+    def _make_server(self) -> EmulatorServer:
+        return ImboxEmulator()
+
+    def start(self) -> None:
+        super().start()
+        self.people_path = self.imbox.path_of("/contacts")
+
+    @property
+    def imbox(self) -> ImboxEmulator:
+        assert isinstance(self.server, ImboxEmulator)
+        return self.server
+
+    def _colleague_url(self) -> str:
+        return self.imbox.base_url
+
+    def _colleague_headers(self) -> dict[str, str]:
+        return {}
+
+    def connector(self) -> Connector:
+        key = self.imbox.api_key
+        http = http_client(self.imbox.base_url, key, name="ImBox", bearer=False)
+        return ImboxConnector(http, page_size=PAGE_SIZE)
+
+    def create_person(self, first: str, last: str) -> str:
+        r = self.colleague.post("/contacts", json={"firstName": first, "lastName": last})
+        r.raise_for_status()
+        return str(r.json()["id"])
+
+    def edit_person(self, remote_id: str, field: str, value: str) -> None:
+        key = "firstName" if field == "first_name" else "lastName"
+        self.colleague.put(f"/contacts/{remote_id}", json={key: value}).raise_for_status()
+
+    def delete_person(self, remote_id: str) -> None:
+        self.colleague.delete(f"/contacts/{remote_id}").raise_for_status()
+
+    def person_names(self, remote_id: str) -> Names | None:
+        r = self.colleague.get("/contacts", params={"id": remote_id})
+        r.raise_for_status()
+        rows = r.json()["contacts"]
+        return (rows[0].get("firstName"), rows[0].get("lastName")) if rows else None
+
+    def person_ids(self) -> list[str]:
+        out: list[str] = []
+        after: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 100, **({"after": after} if after else {})}
+            r = self.colleague.get("/contacts", params=params)
+            r.raise_for_status()
+            body = r.json()
+            out.extend(str(c["id"]) for c in body["contacts"])
+            cursor = body["paging"]["cursor"]["after"]
+            if cursor is None:
+                return out
+            after = str(cursor)
+
+
+DRIVERS: tuple[type[CrmDriver], ...] = (KanbertDriver, AppcrmDriver, CobraDriver, DeskeraDriver, ImboxDriver)
 """Every CRM the machine runs against; a new CRM adds its driver here."""

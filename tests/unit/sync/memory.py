@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from crmdesk.connectors import kanbert
@@ -98,7 +99,9 @@ class MemoryConnector:
             raise RemoteUnavailable("memory: answer lost", maybe_done=True)
         return self._item(rid, self.remote.records[entity][rid])
 
-    def find_created(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem | None:
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
         self._check()
         for rid, r in self.remote.records[entity].items():
             if r.external_id == local_id:
