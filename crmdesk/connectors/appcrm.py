@@ -20,7 +20,8 @@ Assumptions this connector relies on (marked [assumed] in appcrm.md, or chosen w
 - Custom fields are the top-level keys ``cf_…`` (the emulator's reading of "...customFields"); only text values are
   synced, others stay as they are there.
 - Activity types 1 Call, 2 Meeting, 3 Task (the default), 4 Email, 5 Deadline. A local note, letter or turnover is
-  sent as a task; it stays a note here as long as appcrm keeps it a task.
+  sent as a task; it stays a note here as long as appcrm keeps it a task. A deadline reads as a task here and
+  stays a deadline there until the type is changed here.
 - An activity needs an owner: ``user_id`` is the account option ``owner`` (default 1, the first user).
 - ``GET /contacts/search`` and ``/companies/search`` take ``search_fields=email:=`` / ``name:=`` and answer a plain
   array; ``GET /activities?q=`` filters on title, note and description. A lost create is looked up there.
@@ -349,7 +350,9 @@ def activity_fields(data: Mapping[str, Any]) -> dict[str, Value]:
     out: dict[str, Value] = {
         "title": _text(data.get("title")),
         "note": _text(data.get("note")),
-        "type": str(data.get("activity_type_id") or DEFAULT_TYPE),
+        # A type crmdesk has no word for (5, Deadline) reads as the default: it stays as it is there until the
+        # user picks another type here, instead of being overwritten with "Task" by the next unrelated push.
+        "type": str(data["activity_type_id"] if data.get("activity_type_id") in _TYPES else DEFAULT_TYPE),
         "when": f"{day[:10]}T{clock[:5]}" if day else None,
         "company": ref(Entity.COMPANY, str(companies[0])) if companies else None,
     }
@@ -552,6 +555,14 @@ class AppcrmConnector:
         return None  # appcrm deletes for good
 
     def accepts(self, record: Record) -> bool:
+        """appcrm requires a contact's first name, a company's name and an activity's title: a local record
+        without one stays here instead of being refused on every sync."""
+        if isinstance(record, PersonRecord):
+            return bool(record.first_name.strip())
+        if isinstance(record, CompanyRecord):
+            return bool(record.name.strip())
+        if isinstance(record, TouchpointRecord):
+            return bool(record.subject.strip())
         return True
 
     def project(self, record: Record) -> dict[str, Value]:

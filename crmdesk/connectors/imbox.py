@@ -6,10 +6,10 @@ HTTP client as a secret, so every URL in a log line or message shows ``***`` in 
 
 Sync fields (what ImBox can hold; everything else of a local record is never compared or touched):
 
-person ← contact: ``first_name last_name title`` (the favourite card's position), ``description`` (the notes, when
-they fit ImBox's 500 characters), ``account`` (``@company:<id>``: ImBox keeps one account per contact; a person
-at several companies sends the first), and — write-only — ``emails`` (addresses, the first is primary) and
-``phones`` (E.164 numbers, the first is primary).
+person ← contact: ``first_name last_name title`` (the favourite card's position), ``description`` (the notes;
+longer notes go there cut at ImBox's 500 characters and stay whole here), ``account`` (``@company:<id>``: ImBox
+keeps one account per contact; a person at several companies sends the first), and — write-only — ``emails``
+(addresses, the first is primary) and ``phones`` (E.164 numbers, the first is primary).
 company ← account: ``name``.
 touchpoint ← contact note: ``content`` (the subject on the first line, then the text) and ``contact``
 (``@person:<id>``); ImBox notes have one contact, so a touchpoint without a person stays here
@@ -89,7 +89,7 @@ def project_person(p: PersonRecord) -> dict[str, Value]:
         "first_name": p.first_name,
         "last_name": p.last_name,
         "title": flat.position_of(cards),
-        "description": p.notes if len(p.notes) <= DESCRIPTION_LIMIT else None,
+        "description": p.notes[:DESCRIPTION_LIMIT] or None,
         "account": ref(Entity.COMPANY, companies[0]) if companies else None,
         "emails": flat.emails_of(cards) or None,
         "phones": tuple(n for _, n in flat.phones_of(cards, _PHONE_KINDS, "phone")) or None,
@@ -111,8 +111,11 @@ def apply_person(rec: PersonRecord | None, fields: Fields) -> PersonRecord:
     cards = flat.with_phones(
         cards, [("phone", n) for n in phones] if isinstance(phones, tuple) else [], _PHONE_KINDS, "phone"
     )
-    description = f.get("description")
-    notes = base.notes if description is None and len(base.notes) > DESCRIPTION_LIMIT else str(description or "")
+    description = str(f.get("description") or "")
+    # Notes longer than ImBox holds go there cut at 500 characters; while that beginning is unchanged there, the
+    # whole text stays here.
+    long_notes = len(base.notes) > DESCRIPTION_LIMIT and base.notes[:DESCRIPTION_LIMIT] == description
+    notes = base.notes if long_notes else description
     return base.replace(
         first_name=str(f.get("first_name") or ""),
         last_name=str(f.get("last_name") or ""),

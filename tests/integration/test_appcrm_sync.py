@@ -97,3 +97,24 @@ def edit() -> tuple[str, str]:
 
 class TestAppcrmContract(ConnectorContract):
     pass
+
+
+def test_a_deadline_there_stays_a_deadline_and_a_nameless_contact_stays_here(
+    connector: AppcrmConnector, appcrm: AppcrmEmulator
+) -> None:
+    from crmdesk.domain.records import Entity, PersonRecord, TouchpointRecord
+    from tests.integration.contract import pull_all
+
+    made = connector.create(Entity.PERSON, "x", {"first_name": "Ilse"})
+    body = {"title": "Angebot", "user_id": 1, "due_date": "2024-10-10", "activity_type_id": 5, "contacts": [1]}
+    activity = connector.http.request("POST", "/activities", json_body=body)
+    items, _ = pull_all(connector, Entity.TOUCHPOINT)
+    (item,) = items
+    fields = dict(item.fields or {})
+    connector.update(Entity.TOUCHPOINT, item.remote_id, {**fields, "note": "Zweite Variante"}, fields)
+    stored = connector.http.request("GET", f"/activities/{activity['id']}")
+    assert (stored["activity_type_id"], stored["note"]) == (5, "Zweite Variante")
+    assert made.remote_id
+    assert not connector.accepts(PersonRecord(last_name="Brandt"))
+    assert not connector.accepts(TouchpointRecord(subject=""))
+    assert connector.accepts(PersonRecord(first_name="Ilse"))

@@ -209,3 +209,16 @@ def test_the_key_never_reaches_a_log_line(run: Run, caplog: pytest.LogCaptureFix
     assert "/contacts" in text and run.server.api_key not in text and "***" in text
     with httpx.Client() as client:  # the emulator itself still sees the key in the path
         assert client.get(f"{run.server.api_url}/{run.server.api_key}/{run.server.user_id}/contacts").status_code == 200
+
+
+def test_long_notes_go_there_cut_and_stay_whole_here(run: Run) -> None:
+    long = "Met at the Stockholm fair. " * 30  # 810 characters: ImBox holds 500
+    with run.ctx.store.write() as s:
+        p, _ = people.create(s, PersonRecord(first_name="Arne", last_name="Andersson", notes=long.strip()))
+    assert not run.sync().problems
+    rid = int(run.remote_id(P, p.id))
+    assert run.server.store.contact(rid)["description"] == long.strip()[:500]
+    again = run.sync()
+    assert sum(c.total for c in again.counts.values()) == 0
+    with run.ctx.store.read() as s:
+        assert people.get(s, p.id).notes == long.strip()
