@@ -45,6 +45,7 @@ from crmdesk.store import accounts as account_rows
 from crmdesk.store import common, companies, conflicts, links, people, touchpoints
 from crmdesk.store.engine import Store
 from crmdesk.sync.plan import decide
+from crmdesk.sync.prefetch import prefetched
 from crmdesk.tasks import CancelToken, Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -443,7 +444,7 @@ class SyncEngine:
             self._pulling = False
 
     def _pull_pages(self, entity: Entity, cursor: str | None, seen: set[str]) -> None:
-        for page in self.connector.pull(entity, cursor):
+        for page in prefetched(self.connector.pull(entity, cursor), name=f"pull {entity.value}"):
             seen.update(item.remote_id for item in page.items)
             self._pull_page(entity, page.items)
             if page.complete:
