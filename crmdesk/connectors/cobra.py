@@ -66,7 +66,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crmdesk.connectors.base import RemoteItem, RemotePage, norm_text, parse_ref, ref, same_keys
+from crmdesk.connectors.base import FULL_WALK, RemoteItem, RemotePage, norm_text, parse_ref, ref, same_keys
 from crmdesk.connectors.http import SAFE_METHODS, HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
@@ -1047,7 +1047,7 @@ class CobraConnector:
             if not rows or len(rows) < self.page_size or (total >= 0 and page * self.page_size >= total):
                 # Complete only when nothing moved under the walk: then a record missing from it is gone.
                 stable = total == first_total == len(seen) and not fresh
-                yield RemotePage(tuple(items), cursor=_second(started), complete=stable)
+                yield RemotePage(tuple(items), cursor=FULL_WALK, complete=stable)
                 return
             yield RemotePage(tuple(items))
             page += 1

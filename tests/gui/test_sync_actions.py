@@ -211,7 +211,7 @@ def test_the_health_panel_shows_success_cursors_counts_and_the_last_error(
     assert health.text("Last success").startswith("just now (Today ")
     assert health.text("Last error") == "None"
     assert health.text("People").startswith("Changes since ") and health.text("Companies").startswith("Changes since")
-    assert health.text("Linked") == "30 people · 3 companies"
+    assert health.text("Linked") == "3 companies · 30 people"
     assert health.text("Conflicts") == "None open" and health.text("To send") == "Nothing"
     assert health.text("Touchpoints") == "Not synced with this server"
     assert "Kanbert has no touchpoints" in health.text("Limits")

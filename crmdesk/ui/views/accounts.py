@@ -54,7 +54,7 @@ HINT_TEXT = (
 PANE_EMPTY = "Select an account to see what waits to be sent."
 PANE_NO_ACCOUNT = "Once you add an account, the changes waiting to be sent to it show here, each one with Discard…"
 REPAINT_MS = 30_000
-_COLUMN_WIDTHS = (235, 70, 155, 90, 72, 80)
+_COLUMN_WIDTHS = (235, 90, 155, 90, 72, 80)
 
 
 def tool_button(icon_name: str, text: str, tip: str) -> QToolButton:
