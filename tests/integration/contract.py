@@ -187,6 +187,13 @@ class ConnectorContract:
         with pytest.raises(SignInRequired):
             pull_all(bad_connector, P)
 
+    def test_test_connection_says_what_works_or_asks_to_sign_in(
+        self, connector: Connector, bad_connector: Connector
+    ) -> None:
+        assert connector.probe().startswith("Connected to ")
+        with pytest.raises(SignInRequired):
+            bad_connector.probe()
+
     def test_an_unreachable_server_is_unavailable(self, dead_connector: Connector) -> None:
         with pytest.raises(RemoteUnavailable):
             pull_all(dead_connector, P)

@@ -118,3 +118,34 @@ def test_a_deadline_there_stays_a_deadline_and_a_nameless_contact_stays_here(
     assert not connector.accepts(PersonRecord(last_name="Brandt"))
     assert not connector.accepts(TouchpointRecord(subject=""))
     assert connector.accepts(PersonRecord(first_name="Ilse"))
+
+
+def test_a_used_up_quota_is_waited_out_not_hit_and_no_referer_or_origin_is_sent() -> None:
+    """appcrm's X-RateLimit-Remaining: 0 makes the client wait for the window instead of collecting 429s."""
+    import datetime as dt
+    import threading
+    import time
+
+    from tests.emulators.base import Clock
+
+    clock = Clock(dt.datetime.now(dt.UTC))
+    with running(AppcrmEmulator(rate_limit=3, clock=clock)) as server:
+        http = HttpClient(
+            server.api_url,
+            name="appcrm",
+            headers={"Authorization": f"Bearer {server.token}", "Accept": "application/json"},
+            secrets=(server.token,),
+            max_retry_after=1.5,  # the minute's window, shortened for the test
+        )
+        connector = AppcrmConnector(http)
+        for _ in range(3):
+            connector.probe()
+        # The quota is used up: the next request waits; meanwhile the server's minute passes.
+        threading.Timer(0.3, clock.advance, args=(61,)).start()
+        started = time.perf_counter()
+        connector.probe()
+        assert time.perf_counter() - started >= 1.3
+        connector.close()
+        log = server.requests()
+        assert [r.status for r in log] == [200, 200, 200, 200]
+        assert not any("referer" in r.headers or "origin" in r.headers for r in log)
