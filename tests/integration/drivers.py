@@ -198,8 +198,7 @@ class AppcrmDriver(_HttpDriver):
 
     name = "appcrm"
     kind = AccountKind.APPCRM
-    # Known bug: AppcrmConnector.find_created returns the first contact with the same names, and when that one is
-    # already linked the engine concludes the create never happened and sends it again: a duplicate.
+    # No external id: a lost create is looked up by name, passing over contacts linked to other people (abf7c38).
     twins_break_lost_creates = False
     people_path = "/api/contacts"
 
@@ -336,8 +335,8 @@ class DeskeraDriver(_HttpDriver):
 
     name = "deskera"
     kind = AccountKind.DESKERA
-    # Known bug: no external id, so a lost create is looked up by e-mail and name and may be the linked twin.
-    twins_break_lost_creates = True
+    # No external id: a lost create is looked up by e-mail and name, passing over contacts linked to other people.
+    twins_break_lost_creates = False
     people_path = "/v1/crm/contacts"
 
     def _make_server(self) -> EmulatorServer:
