@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, select
+from sqlalchemy import Table, and_, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ class Link:
     remote_version: str
     base: str
     base_seq: int
+    sent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ class Pending:
 
 
 def _link(row: SyncLink) -> Link:
-    return Link(row.local_id, row.remote_id, row.remote_version, row.base, row.base_seq)
+    return Link(row.local_id, row.remote_id, row.remote_version, row.base, row.base_seq, row.sent)
 
 
 def by_local(s: Session, account_id: str, entity: Entity, local_id: str) -> Link | None:
@@ -124,6 +125,7 @@ def save_many(s: Session, account_id: str, entity: Entity, rows: Iterable[LinkRo
             "remote_version": version,
             "base": base,
             "base_seq": seq,
+            "sent": None,
         }
         for local_id, remote_id, version, base, seq in rows
     ]
@@ -137,7 +139,7 @@ def _upsert() -> Any:
     stmt = sqlite_insert(cast(Table, SyncLink.__table__))
     return stmt.on_conflict_do_update(
         index_elements=["account_id", "entity", "local_id"],
-        set_={k: stmt.excluded[k] for k in ("remote_id", "remote_version", "base", "base_seq")},
+        set_={k: stmt.excluded[k] for k in ("remote_id", "remote_version", "base", "base_seq", "sent")},
     )
 
 
@@ -200,3 +202,12 @@ def in_flight(s: Session, account_id: str, entity: Entity) -> list[Link]:
         .order_by(SyncLink.id)
     )
     return [_link(row) for row in s.scalars(stmt)]
+
+
+def mark_sent(s: Session, account_id: str, entity: Entity, local_id: str, sent: str) -> None:
+    """Note what a push is about to write (cleared by the `save` after its local commit)."""
+    s.execute(
+        update(SyncLink)
+        .where(SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id)
+        .values(sent=sent)
+    )

@@ -331,6 +331,9 @@ class SyncLink(Base):
     remote_version: Mapped[str] = mapped_column(String, default="")
     base: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the sync fields both sides last agreed on
     base_seq: Mapped[int] = mapped_column(Integer, default=0)  # the local record's change_seq at that moment
+    # JSON: what a push is writing, from just before the request until its local commit clears it. A run killed in
+    # between leaves it, so the next run knows the remote's new values for what they are: its own echo.
+    sent: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
 
 
 class SyncConflict(Base):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import sys
 from dataclasses import dataclass, field
@@ -581,6 +582,8 @@ class SyncEngine:
         base = loads(link.base) if link is not None and (link.remote_id is not None or in_flight) else None
         if base is not None:
             base = {k: v for k, v in base.items() if k not in local_hidden}
+            if link is not None and link.sent and remote is not None:
+                base = _with_echo(base, json.loads(link.sent), remote)
         plan = decide(base, local, remote, prefer=self._prefer(rec, item))
         seq = rec.stamp.change_seq if rec is not None else 0
 
@@ -596,6 +599,7 @@ class SyncEngine:
             moved = rec is not None and link is not None and rec.stamp.change_seq > link.base_seq
             if (
                 moved
+                or (link is not None and link.sent is not None)
                 or base != plan.result
                 or (item is not None and link is not None and link.remote_version != item.version)
             ):
@@ -628,7 +632,10 @@ class SyncEngine:
         new_item = item
         if push:
             try:
-                new_item = self._write_remote(entity, local_id, link, item, result, remote_hidden)
+                # What this push changes there (None: removes), kept until the local commit.
+                before = remote or {}
+                pushed = {k: result.get(k) for k in set(result) | set(before) if result.get(k) != before.get(k)}
+                new_item = self._write_remote(entity, local_id, link, item, result, remote_hidden, pushed)
             except RemoteRejected as exc:
                 self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
                 return
@@ -690,6 +697,7 @@ class SyncEngine:
         item: RemoteItem | None,
         result: dict[str, Value],
         remote_hidden: dict[str, Value],
+        pushed: dict[str, Value],
     ) -> RemoteItem:
         acc = self.account.id
         fields, unlinked = self._translate(result, to_local=False)
@@ -711,6 +719,8 @@ class SyncEngine:
                 return self.connector.create(entity, local_id, fields)
             old_remote = dict(restored.fields or {})
             return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+        with self.store.write() as s:  # until the local commit: a run killed in between knows its own echo
+            links.mark_sent(s, acc, entity, local_id, json.dumps(pushed, sort_keys=True, ensure_ascii=False))
         try:
             return self.connector.update(entity, item.remote_id, new_remote, old_remote)
         except RemoteNotFound:
@@ -809,6 +819,23 @@ class _Write:
     result: dict[str, Value]
     item: RemoteItem
     conflicts: tuple[FieldConflict, ...]
+
+
+def _with_echo(base: dict[str, Value], sent: dict[str, Value], remote: Fields) -> dict[str, Value]:
+    """The base, with every field an earlier, uncommitted push changed (`sent`: key → value, None for removed)
+    taken as agreed where the remote holds exactly that value: it is crmdesk's own write coming back (the run died
+    before its local commit), not a colleague's edit — so a newer local edit of the field is a local change, not a
+    conflict it would lose."""
+    out = dict(base)
+    for key, value in sent.items():
+        if isinstance(value, list):
+            value = tuple(value)  # JSON has no tuples
+        if remote.get(key) == value:
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+    return out
 
 
 def get_records(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
