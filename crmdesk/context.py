@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmdesk import paths, settings
+from crmdesk.connectors import carddav
+from crmdesk.exchange.carddav_codec import ExchangeCodec
 from crmdesk.settings import Settings
 from crmdesk.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Store, open_store
 
@@ -16,6 +18,11 @@ class Context:
 
     store: Store
     settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        # CardDAV's wire format is the exchange layer's vCard codec; connectors sit below exchange, so the one
+        # layer above both plugs it in.
+        carddav.use_codec(ExchangeCodec(region=self.settings.default_region))
 
     @property
     def region(self) -> str:
