@@ -18,6 +18,7 @@ from typing import Protocol
 from crmdesk.domain.accounts import AccountKind
 from crmdesk.domain.merge import Fields, Value
 from crmdesk.domain.records import Entity, Record
+from crmdesk.errors import RemoteRejected
 
 FULL_WALK = "full"
 """The cursor of a pull that reads everything every time (no change feed): the health panel says so."""
@@ -67,6 +68,15 @@ class RemotePage:
     items: tuple[RemoteItem, ...]
     cursor: str | None = None
     complete: bool = False
+
+
+class RemoteChanged(RemoteRejected):
+    """A conditional write found the record changed there since it was read (HTTP 412 on If-Match): nothing was
+    written. `current` is the record as it is now (None when it is gone), for a fresh three-way merge."""
+
+    def __init__(self, message: str, *, current: RemoteItem | None) -> None:
+        super().__init__(message, status=412)
+        self.current = current
 
 
 class Connector(Protocol):

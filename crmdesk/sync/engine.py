@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from crmdesk.connectors.base import Connector, RemoteItem, parse_ref, ref
+from crmdesk.connectors.base import Connector, RemoteChanged, RemoteItem, parse_ref, ref
 from crmdesk.domain import validate
 from crmdesk.domain.accounts import AccountRecord, AccountState, Policy
 from crmdesk.domain.changes import ChangeSet
@@ -557,6 +557,7 @@ class SyncEngine:
         item: RemoteItem | None,
         *,
         batch: list[_Write] | None = None,
+        retried: bool = False,
     ) -> None:
         """Decide one record and carry the plan out; a record-level failure becomes a RecordProblem.
 
@@ -636,6 +637,13 @@ class SyncEngine:
                 before = remote or {}
                 pushed = {k: result.get(k) for k in set(result) | set(before) if result.get(k) != before.get(k)}
                 new_item = self._write_remote(entity, local_id, link, item, result, remote_hidden, pushed)
+            except RemoteChanged as exc:
+                if retried:
+                    self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
+                    return
+                # Changed there since we read it (a 412): merge again with what it holds now — never overwrite.
+                self._sync_record(entity, local_id, link, rec, exc.current or _gone(item), retried=True)
+                return
             except RemoteRejected as exc:
                 self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
                 return
@@ -819,6 +827,11 @@ class _Write:
     result: dict[str, Value]
     item: RemoteItem
     conflicts: tuple[FieldConflict, ...]
+
+
+def _gone(item: RemoteItem | None) -> RemoteItem | None:
+    """The item as deleted there (a 412 whose record has disappeared meanwhile)."""
+    return None if item is None else RemoteItem(item.remote_id, "", None)
 
 
 def _with_echo(base: dict[str, Value], sent: dict[str, Value], remote: Fields) -> dict[str, Value]:

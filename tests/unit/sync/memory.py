@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from crmdesk.connectors import kanbert
-from crmdesk.connectors.base import RemoteItem, RemotePage
+from crmdesk.connectors.base import RemoteChanged, RemoteItem, RemotePage
 from crmdesk.domain.accounts import AccountKind
 from crmdesk.domain.merge import Fields, Value, clean
 from crmdesk.domain.records import Entity, Record
@@ -38,6 +38,8 @@ class MemoryRemote:
     lose_next_create: int = 0
     refuse: set[str] = field(default_factory=set)  # first names the server refuses
     offline: bool = False
+    races: dict[str, dict[str, Value]] = field(default_factory=dict)  # rid → a colleague's edit landing just
+    # before our conditional write, which then fails with 412 (RemoteChanged), as CardDAV's If-Match does
     requests: int = 0
 
     def put(self, entity: Entity, fields: Fields, *, external_id: str = "") -> str:
@@ -113,6 +115,10 @@ class MemoryConnector:
         if fields.get("first_name") in self.remote.refuse:
             raise RemoteRejected("memory: refused", status=422)
         r = self.remote.records[entity][remote_id]
+        race = self.remote.races.pop(remote_id, None)
+        if race is not None:
+            self.remote.edit(entity, remote_id, **race)
+            raise RemoteChanged("memory: changed since read (412)", current=self._item(remote_id, r))
         changed = {k: fields.get(k) for k in set(fields) | set(old) if fields.get(k) != old.get(k)}
         r.fields = clean({**r.fields, **changed})
         r.version = next(self.remote.clock)

@@ -402,3 +402,17 @@ def test_a_company_link_is_sent_once_the_company_gets_through(world: World, monk
     rco = world.remote_id(C, co.id)
     assert world.remote.live(P)[world.remote_id(P, p.id)][f"@company:{rco}"] == "CEO"
     assert _pending(world) == []
+
+
+def test_a_412_merges_again_with_what_the_remote_holds_now_never_overwrites(world: World) -> None:
+    p = world.add_person(ines())
+    world.sync()
+    rid = world.remote_id(P, p.id)
+    world.edit_person(p.id, first_name="Inés")
+    world.remote.races[rid] = {"last_name": "Brandt-Meyer"}  # lands between our read and our write
+    report = world.sync()
+    assert not report.problems and report.conflicts == 0
+    assert world.remote.live(P)[rid]["first_name"] == "Inés"
+    assert world.remote.live(P)[rid]["last_name"] == "Brandt-Meyer"
+    assert world.person(p.id).last_name == "Brandt-Meyer"
+    assert world.sync().of(P).total == 0
