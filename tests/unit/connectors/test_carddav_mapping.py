@@ -80,14 +80,19 @@ def test_rev_and_prodid_are_no_change() -> None:
     assert carddav.fields_of_vcard(again) == carddav.fields_of_vcard(text)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.vcf")))
-def test_corpus_cards_survive_fields_and_back(name: str) -> None:
-    text = (CORPUS / name).read_bytes().decode("utf-8", "replace")
-    try:
-        fields = carddav.fields_of_vcard(text)
-    except ValueError:
-        pytest.skip("not exactly one readable person")
-    assert carddav.fields_of_vcard(carddav.vcard_of_fields(fields)) == fields
+def test_corpus_cards_survive_fields_and_back() -> None:
+    """Every corpus file that is one person's vCard: fields → vCard → the same fields (189 of the 236 files; the
+    rest hold several cards or only a company)."""
+    survived = 0
+    for path in sorted(CORPUS.glob("*.vcf")):
+        text = path.read_bytes().decode("utf-8", "replace")
+        try:
+            fields = carddav.fields_of_vcard(text)
+        except ValueError:
+            continue
+        assert carddav.fields_of_vcard(carddav.vcard_of_fields(fields)) == fields, path.name
+        survived += 1
+    assert survived >= 185
 
 
 def test_a_phone_edit_and_a_new_email_are_separate_fields() -> None:
