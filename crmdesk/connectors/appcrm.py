@@ -539,7 +539,7 @@ class AppcrmConnector:
         body = self.http.request("GET", path, params=params)
         return body if isinstance(body, list) else []
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         body = self._body(entity, fields, old)
         if entity is not Entity.PERSON and not body:
             return RemoteItem(remote_id, "", fields)
@@ -547,7 +547,7 @@ class AppcrmConnector:
         updated = data.get("updated_at") if isinstance(data, dict) else None
         return RemoteItem(remote_id, str(updated or ""), fields, "", _time(updated))
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         with contextlib.suppress(RemoteNotFound):  # already gone: what a delete wants
             self.http.request("DELETE", f"{_PATHS[entity]}/{remote_id}")
 

@@ -114,12 +114,14 @@ class Connector(Protocol):
         """
         ...
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
-        """Make the remote record hold `fields`; `old` is what it held before, so only changes are sent."""
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
+        """Make the remote record hold `fields`; `old` is what it held before, so only changes are sent. `version` is
+        the one `old` was read at, for remotes that write conditionally (CardDAV If-Match; RemoteChanged on a 412).
+        """
         ...
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
-        """Delete a remote record (a missing record counts as deleted)."""
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
+        """Delete a remote record (a missing record counts as deleted); `version` as for `update`."""
         ...
 
     def restore(self, entity: Entity, remote_id: str) -> RemoteItem | None:

@@ -19,10 +19,16 @@ connectors sit below crmdesk.exchange and may not import it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Protocol
 
+from crmdesk.connectors.base import FULL_WALK, RemoteChanged, RemoteItem, RemotePage
+from crmdesk.connectors.carddav_http import CardDavClient, InvalidSyncToken, PreconditionFailed
+from crmdesk.connectors.http import HttpClient
+from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.merge import Fields, Value, clean
 from crmdesk.domain.records import (
     Address,
@@ -31,10 +37,16 @@ from crmdesk.domain.records import (
     BusinessCardRecord,
     Email,
     EmailType,
+    Entity,
     PersonRecord,
     Phone,
     PhoneType,
+    Record,
 )
+from crmdesk.errors import RemoteNotFound, RemoteRejected
+from crmdesk.tasks import CancelToken
+
+log = logging.getLogger(__name__)
 
 TAB = "\t"
 SCALARS = (
@@ -229,3 +241,212 @@ def vcard_of_fields(fields: Fields, *, local_id: str = "") -> str:
     """The vCard a server gets for these sync fields (UID from `uid`, else the local id)."""
     person = apply_person(PersonRecord(id=local_id) if local_id else None, fields)
     return codec().write(person)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the connector
+
+PAGE = 100
+_LABELS = {
+    "uid": "UID",
+    "salutation": "Salutation",
+    "title": "Title",
+    "first_name": "First name",
+    "middle_name": "Middle name",
+    "last_name": "Last name",
+    "suffix": "Suffix",
+    "gender": "Gender",
+    "birthday": "Birthday",
+    "notes": "Notes",
+    "lifecycle": "Lifecycle",
+    "tags": "Tags",
+    "urls": "Websites",
+    "custom": "Custom fields",
+    "photo": "Photo",
+    "extra": "Other vCard properties",
+}
+
+
+class CardDavConnector:
+    """People ⇄ the vCards of one address book: sync tokens for incremental pulls (a full listing without them or
+    when a token has expired), multiget in batches, conditional writes (If-None-Match / If-Match: a 412 becomes a
+    fresh three-way merge, never an overwrite), a card's name its UID so a lost create is found again by name.
+
+    Assumptions: the server keeps the UID we write (RFC 6352 requires it); a card that cannot be read as one
+    person makes the listing incomplete (so it never makes a linked person look deleted) and is skipped.
+    """
+
+    kind = AccountKind.CARDDAV
+    entities: tuple[Entity, ...] = (Entity.PERSON,)
+    write_only: Mapping[Entity, tuple[str, ...]] = {}
+
+    def __init__(self, http: HttpClient, *, book: str = "", page_size: int = PAGE) -> None:
+        self.http = http
+        self.client = CardDavClient(http)
+        self._book = book
+        self.page_size = page_size
+
+    @property
+    def book(self) -> str:
+        """The address book's URL: the account's choice, else the first the server lists."""
+        if not self._book:
+            found = self.client.discover(self.http.base_url)
+            if not found.books:
+                raise RemoteRejected(f"{self.http.name}: the server lists no address book for this user.", status=404)
+            self._book = found.books[0].url
+        return self._book
+
+    def _items(self, hrefs: list[str]) -> tuple[list[RemoteItem], bool]:
+        """The cards of these hrefs as items; False when one could not be read (the listing is then incomplete)."""
+        items: list[RemoteItem] = []
+        readable = True
+        for card in self.client.multiget(self.book, hrefs, batch=self.page_size):
+            try:
+                items.append(RemoteItem(card.href, card.etag, fields_of_vcard(card.text)))
+            except ValueError as exc:
+                readable = False
+                log.warning("%s: the card %s cannot be read and is skipped: %s", self.http.name, card.href, exc)
+        return items, readable
+
+    def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
+        """Changes since the sync token `cursor` (sync-collection), or every card (a complete listing)."""
+        full = cursor is None
+        try:
+            result = self.client.sync(self.book, cursor)
+        except InvalidSyncToken:
+            log.info("%s: the sync token has expired; reading the whole address book", self.http.name)
+            result, full = self.client.sync(self.book, None), True
+        except RemoteRejected as exc:
+            if exc.status not in (403, 405, 501) or cursor is not None:
+                raise
+            result, full = None, True  # no RFC 6578 here: an ETag listing
+        if result is None:
+            changed, deleted, token = self.client.list_etags(self.book), set(), FULL_WALK
+        else:
+            changed, deleted, token = result.changed, result.deleted, result.token
+        hrefs = sorted(changed)
+        complete = True
+        gone = tuple(RemoteItem(h, "", None) for h in sorted(deleted))
+        for start in range(0, max(len(hrefs), 1), self.page_size):
+            items, readable = self._items(hrefs[start : start + self.page_size])
+            complete = complete and readable
+            last = start + self.page_size >= len(hrefs)
+            if last:
+                yield RemotePage((*items, *gone), cursor=token, complete=full and complete)
+            else:
+                yield RemotePage(tuple(items))
+
+    def _name(self, fields: Fields, local_id: str) -> str:
+        uid = str(fields.get("uid") or local_id)
+        safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in uid)
+        return f"{safe}.vcf"
+
+    def create(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem:
+        fields = {**fields, "uid": fields.get("uid") or local_id}  # the UID names the card: found again if lost
+        text = vcard_of_fields(fields, local_id=local_id)
+        try:
+            href, etag = self.client.create(self.book, self._name(fields, local_id), text)
+        except PreconditionFailed:
+            found = self.find_created(entity, local_id, fields)
+            if found is None:
+                raise
+            return self.update(entity, found.remote_id, fields, found.fields or {}, version=found.version)
+        return RemoteItem(href, etag, dict(fields), local_id)
+
+    def find_created(
+        self, entity: Entity, local_id: str, fields: Fields, *, taken: AbstractSet[str] = frozenset()
+    ) -> RemoteItem | None:
+        """The card a lost create stored: its name is the UID, so one GET answers."""
+        href = self.client.href(self.client.url(self.book) + self._name(fields, local_id))
+        if href in taken:
+            return None
+        try:
+            card = self.client.get(href)
+        except RemoteNotFound:
+            return None
+        try:
+            got = fields_of_vcard(card.text)
+        except ValueError:
+            return None
+        if got.get("uid") != (fields.get("uid") or local_id):
+            return None
+        return RemoteItem(card.href, card.etag, got, local_id)
+
+    def _current(self, href: str) -> RemoteItem | None:
+        try:
+            card = self.client.get(href)
+        except RemoteNotFound:
+            return None
+        return RemoteItem(card.href, card.etag, fields_of_vcard(card.text))
+
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
+        text = vcard_of_fields(fields)
+        try:
+            etag = self.client.update(remote_id, text, version) if version else self._unconditional(remote_id, text)
+        except PreconditionFailed:
+            raise RemoteChanged(
+                f"{self.http.name}: the card changed on the server meanwhile; merging again.",
+                current=self._current(remote_id),
+            ) from None
+        return RemoteItem(remote_id, etag, dict(fields))
+
+    def _unconditional(self, href: str, text: str) -> str:
+        """No version known (an old link): read the current ETag first, so the write is still conditional."""
+        return self.client.update(href, text, self.client.get(href).etag)
+
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
+        try:
+            self.client.delete(remote_id, version or None)
+        except PreconditionFailed:
+            # Changed there since: an edit beats a delete — it stays, and the next pull brings the edit here.
+            log.info("%s: %s changed on the server; not deleted", self.http.name, remote_id)
+
+    def restore(self, entity: Entity, remote_id: str) -> RemoteItem | None:
+        return None  # a deleted card is gone; the engine creates it anew
+
+    def accepts(self, record: Record) -> bool:
+        return isinstance(record, PersonRecord)
+
+    def project(self, record: Record) -> dict[str, Value]:
+        if not isinstance(record, PersonRecord):
+            raise TypeError(f"CardDAV does not sync {type(record).__name__}")
+        return project_person(record)
+
+    def apply(self, entity: Entity, record: Record | None, fields: Fields) -> Record:
+        if entity is not Entity.PERSON or not (record is None or isinstance(record, PersonRecord)):
+            raise TypeError(f"CardDAV does not sync {entity.value} records")
+        return apply_person(record, fields)
+
+    def probe(self) -> str:
+        found = self.client.discover(self._book or self.http.base_url)
+        if not found.books:
+            raise RemoteRejected(f"{self.http.name}: signed in, but the server lists no address book.", status=404)
+        names = ", ".join(f"“{b.name or b.url}”" for b in found.books[:3])
+        return f"Connected to the CardDAV server: {len(found.books)} address book(s) — {names}."
+
+    def label(self, field: str) -> str:
+        if field.startswith("card"):
+            head, _, part = field.partition(".")
+            n = head[4:]
+            return {"emails": f"E-mails (card {n})", "phones": f"Phones (card {n})"}.get(
+                part, f"Addresses (card {n})" if part else f"Business card {n}"
+            )
+        return _LABELS.get(field, field.replace("_", " ").capitalize())
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def connect(account: AccountRecord, secret: str, *, cancel: CancelToken | None = None) -> CardDavConnector:
+    """The connector of a CardDAV account: basic auth (option `user`, the password as the secret), the address
+    book from option `addressbook` (else the first the server lists)."""
+    user = account.option("user")
+    token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+    http = HttpClient(
+        account.base_url,
+        name=account.name or account.kind.label,
+        headers={"Authorization": f"Basic {token}"},
+        secrets=(secret, token),
+        cancel=cancel,
+    )
+    return CardDavConnector(http, book=account.option("addressbook"))

@@ -1168,7 +1168,7 @@ class CobraConnector:
                 break
         return None
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         """Read the record, then write what differs from `fields` (`old` is not needed: cobra is read first)."""
         if entity is Entity.PERSON:
             return self._update_person(remote_id, fields, self._person(remote_id))
@@ -1309,7 +1309,7 @@ class CobraConnector:
                     )
         return current
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         with contextlib.suppress(RemoteNotFound):  # already gone: what a delete wants
             self._call("DELETE", f"{_PATHS[entity]}/{remote_id}")
 

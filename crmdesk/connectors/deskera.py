@@ -795,7 +795,7 @@ class DeskeraConnector:
                 return item
         return None
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         if entity is Entity.TOUCHPOINT:
             current = self.http.request("GET", f"{ACTIVITIES}/{remote_id}")
             if not isinstance(current, dict):
@@ -810,7 +810,7 @@ class DeskeraConnector:
         updated = data.get("updated_at") if isinstance(data, dict) else None
         return RemoteItem(remote_id, str(updated or ""), fields, "", _utc(updated))
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         path = ACTIVITIES if entity is Entity.TOUCHPOINT else CONTACTS
         with contextlib.suppress(RemoteNotFound):  # already gone: what a delete wants
             self.http.request("DELETE", f"{path}/{remote_id}")

@@ -331,7 +331,7 @@ class ImboxConnector:
                     return self._item(entity, data)
         return None
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         if entity is Entity.TOUCHPOINT:
             if fields.get("content") == old.get("content") and fields.get("contact") == old.get("contact"):
                 return RemoteItem(remote_id, "", fields)
@@ -347,7 +347,7 @@ class ImboxConnector:
             self.http.request("PUT", f"{_PATHS[entity]}/{remote_id}", json_body=body)
         return RemoteItem(remote_id, "", fields)
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         with contextlib.suppress(RemoteNotFound):  # already gone: what a delete wants
             self.http.request("DELETE", f"{_PATHS[entity]}/{remote_id}")
 

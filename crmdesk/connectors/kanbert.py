@@ -597,7 +597,7 @@ class KanbertConnector:
             return None
         return self._item(entity, data)
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         path = f"{self._collection(entity)}/{remote_id}"
         body = contact_body(fields, old) if entity is Entity.PERSON else company_body(fields, old)
         version = ""
@@ -624,7 +624,7 @@ class KanbertConnector:
                     body["position"] = position
                 self.http.request("PUT", f"{path}/attach", json_body=body)
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         with contextlib.suppress(RemoteNotFound):  # already gone: what a delete wants
             self.http.request("DELETE", f"{self._collection(entity)}/{remote_id}")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from crmdesk.connectors import appcrm, cobra, deskera, imbox, kanbert
+from crmdesk.connectors import appcrm, carddav, cobra, deskera, imbox, kanbert
 from crmdesk.connectors.base import Connector
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.errors import UserError
@@ -19,6 +19,7 @@ _CONNECT: dict[AccountKind, Connect] = {
     AccountKind.DESKERA: deskera.connect,
     AccountKind.IMBOX: imbox.connect,
     AccountKind.APPCRM: appcrm.connect,
+    AccountKind.CARDDAV: carddav.connect,
 }
 SUPPORTED = tuple(kind for kind in AccountKind if kind in _CONNECT)
 """The kinds crmdesk can sync, in the order the account form lists them."""

@@ -195,6 +195,15 @@ KINDS: dict[AccountKind, KindInfo] = {
         url_template="https://{}.appcrm.com.br/api",
         limits=(_NO_FEED, _NO_EXTERNAL_ID, "appcrm keeps one e-mail and one address per contact.", _NO_RESTORE),
     ),
-    AccountKind.CARDDAV: KindInfo(url_label="Server", secret_label="Password", entities=(Entity.PERSON,)),
+    AccountKind.CARDDAV: KindInfo(
+        url_label="Server",
+        secret_label="Password",
+        options=(OptionInfo("user", "User name", "your user name on the server"),),
+        entities=(Entity.PERSON,),
+        limits=(
+            "An address book holds people only: companies and touchpoints stay in crmdesk (a person's companies "
+            "travel as ORG names).",
+        ),
+    ),
 }
 """Per kind, what its accounts need and what its API cannot do."""

@@ -129,6 +129,7 @@ class _Deferred:
     remote_id: str
     seq: int
     remote: bool  # True: delete the remote record; False: delete the local one
+    version: str = ""  # the remote record's version when it was decided (a conditional delete)
 
 
 class SyncEngine:
@@ -590,7 +591,9 @@ class SyncEngine:
 
         if plan.delete_local or plan.delete_remote:
             assert item is not None
-            self._deferred.append(_Deferred(entity, local_id, item.remote_id, seq, remote=plan.delete_remote))
+            self._deferred.append(
+                _Deferred(entity, local_id, item.remote_id, seq, remote=plan.delete_remote, version=item.version)
+            )
             return
         if plan.result is None:
             with self.store.write() as s:
@@ -726,11 +729,11 @@ class SyncEngine:
                     links.save(s, acc, entity, local_id, remote_id=None)
                 return self.connector.create(entity, local_id, fields)
             old_remote = dict(restored.fields or {})
-            return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+            return self.connector.update(entity, item.remote_id, new_remote, old_remote, version=item.version)
         with self.store.write() as s:  # until the local commit: a run killed in between knows its own echo
             links.mark_sent(s, acc, entity, local_id, json.dumps(pushed, sort_keys=True, ensure_ascii=False))
         try:
-            return self.connector.update(entity, item.remote_id, new_remote, old_remote)
+            return self.connector.update(entity, item.remote_id, new_remote, old_remote, version=item.version)
         except RemoteNotFound:
             # Deleted there since we last looked: an edit beats a delete, so it comes back with the edit.
             restored = self.connector.restore(entity, item.remote_id)
@@ -738,7 +741,8 @@ class SyncEngine:
                 with self.store.write() as s:
                     links.save(s, acc, entity, local_id, remote_id=None, base=dumps(result))
                 return self.connector.create(entity, local_id, fields)
-            return self.connector.update(entity, item.remote_id, new_remote, dict(restored.fields or {}))
+            old_fields = dict(restored.fields or {})
+            return self.connector.update(entity, item.remote_id, new_remote, old_fields, version=restored.version)
 
     def _save_link(
         self, s: Session, entity: Entity, local_id: str, item: RemoteItem | None, result: Fields, seq: int
@@ -798,7 +802,7 @@ class SyncEngine:
             self.cancel.check()
             counts = self.report.of(d.entity)
             if d.remote:
-                self.connector.delete(d.entity, d.remote_id)
+                self.connector.delete(d.entity, d.remote_id, version=d.version)
                 with self.store.write() as s:
                     links.drop(s, acc, d.entity, d.local_id)
                 counts.deleted_remote += 1

@@ -1,5 +1,12 @@
 """Fixtures of the integration tests: the emulators on loopback (tests/emulators), imported by name."""
 
+from tests.carddav.fixtures import (  # noqa: F401 - pytest finds fixtures by name
+    carddav_phone,
+    carddav_proxy,
+    radicale,
+    radicale_book,
+    radicale_server,
+)
 from tests.emulators.fixtures import (  # noqa: F401 - pytest finds fixtures by name
     appcrm_server,
     cobra_server,

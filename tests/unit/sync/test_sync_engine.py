@@ -272,8 +272,8 @@ def test_a_local_edit_during_the_push_is_kept_for_the_next_run(world: World, mon
     world.edit_person(p.id, last_name="Brandt-Meyer")
     original = MemoryConnector.update
 
-    def update_and_meanwhile_edit(self: MemoryConnector, *args: object) -> object:
-        result = original(self, *args)  # type: ignore[arg-type]
+    def update_and_meanwhile_edit(self: MemoryConnector, *args: object, **kwargs: object) -> object:
+        result = original(self, *args, **kwargs)  # type: ignore[arg-type]
         world.edit_person(p.id, first_name="Ina")  # the user, while the request was on its way
         return result
 
@@ -350,8 +350,8 @@ def test_typing_again_while_an_edit_is_sent_sends_the_newer_edit(world: World, m
     world.edit_person(p.id, last_name="B")
     original = MemoryConnector.update
 
-    def update(self: MemoryConnector, *args: object) -> object:
-        out = original(self, *args)  # type: ignore[arg-type]
+    def update(self: MemoryConnector, *args: object, **kwargs: object) -> object:
+        out = original(self, *args, **kwargs)  # type: ignore[arg-type]
         world.edit_person(p.id, last_name="C")
         return out
 
