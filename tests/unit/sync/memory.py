@@ -110,7 +110,7 @@ class MemoryConnector:
                 return self._item(rid, r)
         return None
 
-    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields) -> RemoteItem:
+    def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         self._check()
         if fields.get("first_name") in self.remote.refuse:
             raise RemoteRejected("memory: refused", status=422)
@@ -124,7 +124,7 @@ class MemoryConnector:
         r.version = next(self.remote.clock)
         return self._item(remote_id, r)
 
-    def delete(self, entity: Entity, remote_id: str) -> None:
+    def delete(self, entity: Entity, remote_id: str, *, version: str = "") -> None:
         self._check()
         self.remote.remove(entity, remote_id)
 
