@@ -73,6 +73,25 @@ def check_connection(account: AccountRecord, secret: str, *, cancel: CancelToken
         connector.close()
 
 
+def address_books(rec: AccountRecord, secret: str, *, cancel: CancelToken | None = None) -> list[tuple[str, str]]:
+    """(URL, name) of the address books a CardDAV account's user has, as its server lists them.
+
+    Raises:
+        SignInRequired, RemoteError: as for a sync.
+    """
+    connector = make_connector(
+        rec.replace(options=tuple((k, v) for k, v in rec.options if k != "addressbook")), secret, cancel=cancel
+    )
+    try:
+        client = getattr(connector, "client", None)
+        if client is None:
+            return []
+        found = client.discover(rec.base_url)
+        return [(b.url, b.name or b.url.rstrip("/").rsplit("/", 1)[-1]) for b in found.books]
+    finally:
+        connector.close()
+
+
 def take_other_value(ctx: Context, conflict_id: str) -> ChangeSet | None:
     """Settle a conflict with the value the merge did not keep: it becomes a local edit the next sync sends.
 

@@ -238,6 +238,18 @@ def check_connection(ctx: Context, rec: AccountRecord, *, secret: str | None) ->
     return Job(work, name="test connection")
 
 
+def address_books(ctx: Context, rec: AccountRecord, *, secret: str | None) -> Job:
+    """The address books a CardDAV account can use: the job returns [(url, name)]; `secret` None: the stored one."""
+
+    def work(progress: Progress, cancel: CancelToken) -> list[tuple[str, str]]:
+        from crmdesk.sync import run
+
+        token = secret if secret is not None else accounts.get_secret(ctx, rec.id)
+        return run.address_books(rec, token, cancel=cancel)
+
+    return Job(work, name="address books")
+
+
 def remote_business_card(ctx: Context, account_id: str, person_id: str, target: Path) -> Job:
     """Fetch a person's card as the account's server exports it and save it to `target`; returns the file."""
 

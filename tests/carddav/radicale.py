@@ -113,7 +113,7 @@ class RadicaleServer:
 
     def __init__(self, base_dir: Path, users: Mapping[str, str] | None = None, *, port: int | None = None) -> None:
         self.base_dir = Path(base_dir)
-        self.users: dict[str, str] = dict(users if users is not None else {"ines": "secret"})
+        self.users: dict[str, str] = dict(users if users is not None else {"ines": "ines-radicale-pw-7c41"})
         self._fixed_port = port
         self.port = port or 0
         self.storage = self.base_dir / "storage"

@@ -45,7 +45,7 @@ def card(name: str) -> str:
     return (CORPUS / name).read_bytes().decode("utf-8")
 
 
-def make_dav(url: str, password: str = "secret", *, retries: int = 2) -> CardDavClient:
+def make_dav(url: str, password: str = "ines-radicale-pw-7c41", *, retries: int = 2) -> CardDavClient:
     basic = base64.b64encode(f"ines:{password}".encode()).decode()
     http = HttpClient(
         url,

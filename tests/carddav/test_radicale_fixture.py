@@ -29,7 +29,7 @@ DAV = "{DAV:}"
 CR = "{urn:ietf:params:xml:ns:carddav}"
 VCARD = {"Content-Type": "text/vcard; charset=utf-8"}
 XML = {"Content-Type": "application/xml; charset=utf-8"}
-AUTH = ("ines", "secret")
+AUTH = ("ines", "ines-radicale-pw-7c41")
 TOKEN_PREFIX = "http://radicale.org/ns/sync/"
 
 # Cards with a UID each, as phones write them (vCard 4.0, 3.0 from iOS, 4.0 from a CardDAV test suite).

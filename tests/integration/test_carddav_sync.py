@@ -16,6 +16,7 @@ from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord, Phone
 from crmdesk.store import accounts, conflicts, links, people
 from crmdesk.sync.engine import SyncEngine, SyncReport
+from tests.carddav.fixtures import PASSWORD
 from tests.carddav.radicale import RadicaleServer
 
 CORPUS = Path("/work/shared/corpus/vcards")
@@ -35,7 +36,7 @@ class Run:
             accounts.save(s, self.account)
 
     def connector(self) -> CardDavConnector:
-        return connect(self.account, "secret")
+        return connect(self.account, PASSWORD)
 
     def sync(self, **kwargs: Any) -> SyncReport:
         c = self.connector()

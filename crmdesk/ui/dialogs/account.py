@@ -36,6 +36,7 @@ from crmdesk.ui.dialogs.base import RecordDialog
 from crmdesk.ui.dialogs.widgets import DialogHeader, FieldMessage, field_label, make_form, save_cancel_buttons
 from crmdesk.ui.icons import icon
 from crmdesk.ui.ops_sync import SecretInfo
+from crmdesk.ui.ops_sync import address_books as address_books_job
 from crmdesk.ui.ops_sync import check_connection as check_connection_job
 from crmdesk.ui.workers import Job, JobRunner
 
@@ -54,7 +55,8 @@ __all__ = [
 DEFAULT_URLS = {kind: info.default_url for kind, info in KINDS.items() if info.default_url}
 """The base URL a new account of a kind starts with (the vendor's cloud)."""
 OPTION_FIELDS = {option.key: option for info in KINDS.values() for option in info.options}
-"""Every kind-specific option the form can ask for (each kind shows its own)."""
+"""Every kind-specific option key the form can ask for (each kind shows its own, with its own label: cobra's
+`user` is the API e-mail, CardDAV's the user name)."""
 WARNING_COLOUR = QColor("#9a5b00")
 """Amber of the "not encrypted" warnings: readable on the window background."""
 OK_COLOUR = QColor("#1e7b45")
@@ -166,6 +168,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.option_edits: dict[str, QLineEdit] = {}
         self.option_messages: dict[str, FieldMessage] = {}
         self._option_rows: dict[str, QWidget] = {}
+        self._option_labels: dict[str, QLabel] = {}
         for key, option in OPTION_FIELDS.items():
             edit = QLineEdit()
             edit.setObjectName(f"option:{key}")
@@ -175,7 +178,15 @@ class AccountDialog(RecordDialog[AccountInput]):
             self.option_edits[key] = edit
             self.option_messages[key] = message
             self._option_rows[key] = self._with(edit, message)
-            form.addRow(field_label(f"{option.label}:", edit), self._option_rows[key])
+            self._option_labels[key] = field_label(f"{option.label}:", edit)
+            form.addRow(self._option_labels[key], self._option_rows[key])
+        # CardDAV: which address book, chosen from what the server lists once the connection is tested.
+        self.book_combo = QComboBox()
+        self.book_combo.setObjectName("addressbook")
+        self.book_hint = _muted()
+        self._book_row = self._with(self.book_combo, self.book_hint)
+        form.addRow(field_label("Address &book:", self.book_combo), self._book_row)
+        self._books_job: Job | None = None
         self._form = form
 
         self.token_edit = QLineEdit()
@@ -303,6 +314,13 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.url_edit.setText(KINDS[a.kind].input_from_url(a.base_url) if a.base_url else DEFAULT_URLS.get(a.kind, ""))
         for key, edit in self.option_edits.items():
             edit.setText(a.option(key))
+        self.book_combo.clear()
+        book = a.option("addressbook")
+        if book:
+            self.book_combo.addItem(book.rstrip("/").rsplit("/", 1)[-1], book)
+        self.book_hint.setText(
+            "Test the connection to list the address books; without a choice crmdesk uses the first one."
+        )
         self._show_kind()
         self.interval_spin.setValue(max(1, a.interval_s // 60))
         self.enabled_box.setChecked(a.enabled)
@@ -324,9 +342,13 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.token_label.setText(f"{info.secret_label}:")
         noun = info.secret_label[0].lower() + info.secret_label[1:]
         self.token_edit.setPlaceholderText(f"Paste the {noun}" if self._new else "Leave empty to keep the stored one")
-        wanted = {option.key for option in info.options}
+        wanted = {option.key: option for option in info.options}
         for key, row in self._option_rows.items():
             self._form.setRowVisible(row, key in wanted)
+            if key in wanted:
+                self._option_labels[key].setText(f"{wanted[key].label}:")
+                self.option_edits[key].setPlaceholderText(wanted[key].placeholder)
+        self._form.setRowVisible(self._book_row, self._kind() is AccountKind.CARDDAV)
 
     def _needs_store(self) -> bool:
         """Whether saving stores a secret, so a secret store must work."""
@@ -363,6 +385,10 @@ class AccountDialog(RecordDialog[AccountInput]):
                 options[key] = edit.text().strip()
             elif kind is not self._base.kind:
                 options.pop(key, None)
+        if kind is AccountKind.CARDDAV and self.book_combo.currentData():
+            options["addressbook"] = str(self.book_combo.currentData())
+        elif kind is not AccountKind.CARDDAV:
+            options.pop("addressbook", None)
         rec = self._base.replace(
             kind=kind,
             name=self.name_edit.text(),
@@ -403,7 +429,8 @@ class AccountDialog(RecordDialog[AccountInput]):
             text = (
                 problems.get(f"option:{key}") if (self._required_touched or f"option:{key}" in self._touched) else None
             )
-            message.show_message(f"{OPTION_FIELDS[key].label} is required" if text else None)
+            labels = {o.key: o.label for o in KINDS[self._kind()].options}
+            message.show_message(f"{labels.get(key, key)} is required" if text else None)
         token = self._message(problems, "secret", "The token")
         self.token_message.show_message(token or (problems.get("secret_store") if self._required_touched else None))
         self.interval_message.show_message(problems.get("interval_s"))
@@ -468,6 +495,47 @@ class AccountDialog(RecordDialog[AccountInput]):
     def _on_test_job_succeeded(self, answer: str) -> None:
         if self._test_done():
             self._show_test(answer, True)
+            if self._kind() is AccountKind.CARDDAV:
+                self._list_books()
+
+    def _list_books(self) -> None:
+        """After a good test of a CardDAV account: fill the address-book picker from the server (in a job)."""
+        if self._runner is None:
+            return
+        entered = self.record()
+        rec = entered.record.replace(base_url=entered.record.base_url.strip())
+        secret = entered.secret.strip() if entered.secret is not None else None
+        job = address_books_job(self._ctx, rec, secret=secret)
+        job.signals.succeeded.connect(self._on_books_job_succeeded)
+        job.signals.failed.connect(self._on_books_job_failed)
+        self._books_job = job
+        self.book_hint.setText("Listing the address books…")
+        self._runner.read(job)
+
+    @Slot(object)
+    def _on_books_job_failed(self, exc: BaseException) -> None:
+        if self._books_job is None or self.sender() is not self._books_job.signals:
+            return
+        self._books_job = None
+        if not isinstance(exc, Cancelled):
+            self.book_hint.setText(f"The address books could not be listed: {exc}")
+
+    @Slot(object)
+    def _on_books_job_succeeded(self, books: list[tuple[str, str]]) -> None:
+        if self._books_job is None or self.sender() is not self._books_job.signals:
+            return
+        self._books_job = None
+        chosen = self.book_combo.currentData()
+        self.book_combo.clear()
+        for url, name in books:
+            self.book_combo.addItem(name, url)
+        index = self.book_combo.findData(chosen) if chosen else -1
+        self.book_combo.setCurrentIndex(max(0, index))
+        self.book_hint.setText(
+            f"{len(books)} address book{'s' if len(books) != 1 else ''} on the server."
+            if books
+            else "The server lists no address book for this user."
+        )
 
     @Slot(object)
     def _on_test_job_failed(self, exc: BaseException) -> None:
@@ -482,6 +550,9 @@ class AccountDialog(RecordDialog[AccountInput]):
             messages.show_error(self, exc)  # a bug: the crash dialog
 
     def done(self, result: int) -> None:
+        if self._books_job is not None:
+            self._books_job.cancel.set()
+            self._books_job = None
         if self._test_job is not None:
             self._test_job.cancel.set()
             self._test_job = None
