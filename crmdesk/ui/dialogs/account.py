@@ -197,7 +197,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.store_warning = _warning()
         self.file_box = QCheckBox("Keep tokens in a file on this computer instead")
         self.file_warning = _warning(
-            "Not encrypted: anyone who can read your files, or a backup of them, can read the token."
+            "Not encrypted: anyone who can read your files, or a backup of them, can read it."
         )
         token_box = QWidget()
         token_lay = QVBoxLayout(token_box)
@@ -236,7 +236,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         form.addRow(field_label("&Conflicts:", self.policy_combo), self._with(self.policy_combo, self.policy_hint))
 
         self.test_button = QPushButton(icon("online"), "Test &connection")
-        self.test_button.setToolTip("Try the URL and the token now (nothing is saved)")
+        self.test_button.setToolTip("Try the address and the secret now (nothing is saved)")
         self.test_button.clicked.connect(self._on_test_button_clicked)
         self.test_result = QLabel()
         self.test_result.setWordWrap(True)
@@ -349,6 +349,14 @@ class AccountDialog(RecordDialog[AccountInput]):
                 self._option_labels[key].setText(f"{wanted[key].label}:")
                 self.option_edits[key].setPlaceholderText(wanted[key].placeholder)
         self._form.setRowVisible(self._book_row, self._kind() is AccountKind.CARDDAV)
+        self.name_edit.setPlaceholderText(f"e.g. {self._kind().label} (Roth & Partner)")
+        # Rows appeared or went: the dialog takes the height they need (it never shrinks under the user).
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        hint = self.sizeHint()
+        if hint.height() > self.height() or hint.width() > self.width():
+            self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
 
     def _needs_store(self) -> bool:
         """Whether saving stores a secret, so a secret store must work."""
@@ -367,7 +375,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         if info.available:
             self.store_label.setText(f"Kept in {info.description}.")
             if not info.encrypted:
-                self.store_warning.setText("Not encrypted: anyone who can read your files can read the token.")
+                self.store_warning.setText("Not encrypted: anyone who can read your files can read it.")
         else:
             hint = info.hints[0] if info.hints else ""
             self.store_warning.setText(f"{info.problem} {hint}".strip())
