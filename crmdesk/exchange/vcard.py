@@ -299,6 +299,16 @@ def _components(s: str) -> list[str]:
     return [_unescape(p) for p in _split(s, ";")]
 
 
+def _x_components(s: str) -> list[str]:
+    """The components of crmdesk's own structured X- properties (X-CRMDESK-CARD, X-CRMDESK-CUSTOM). Servers that
+    treat an unknown X- property as text (Radicale, through vobject) store ``2;private;;;`` escaped as
+    ``2\\;private\\;\\;\\;``: a value without one plain separator is split at its escaped ones."""
+    parts = _components(s)
+    if len(parts) == 1 and "\\;" in s:
+        return [_unescape(p) for p in s.split("\\;")]
+    return parts
+
+
 def _esc(s: str) -> str:
     """Escape a text value (RFC 6350 §3.4): backslash, comma, semicolon, line breaks (CRLF, CR, LF)."""
     if not any(c in s for c in "\\,;\n\r"):
@@ -1364,7 +1374,7 @@ class _Draft:
         self.card.keep(p)
 
     def _marker(self, p: _Prop) -> None:
-        c = [*_components(self.card.text(p)), "", "", "", ""]
+        c = [*_x_components(self.card.text(p)), "", "", "", ""]
         if not c[0].strip().isdigit():
             self.card.keep(p)
             return
@@ -1377,7 +1387,7 @@ class _Draft:
         self.lifecycle = _unescape(self.card.text(p))
 
     def _custom(self, p: _Prop) -> None:
-        c = [*_components(self.card.text(p)), ""]
+        c = [*_x_components(self.card.text(p)), ""]
         self.custom.append((c[0], c[1]))
 
     # -- building ----------------------------------------------------------------------------------------------

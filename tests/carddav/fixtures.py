@@ -9,7 +9,8 @@
     )
 
 `radicale_server` is one Radicale process per test session (start-up ≈ 0.3-0.4 s); `radicale` hands it to a test
-in a fresh state (≈ 0.1 s): only user `ines` (password `PASSWORD`), whose home holds just an empty address book `contacts`. A
+in a fresh state (≈ 0.1 s): only user `ines` (password `PASSWORD`), whose home holds just an empty address book
+`contacts`. A
 test may stop, kill or restart the server (`radicale.stop()`, `.kill()`, `.start()`: same port); the next test
 gets it running again.
 """
@@ -39,7 +40,7 @@ def radicale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radica
 
 @pytest.fixture
 def radicale(radicale_server: RadicaleServer) -> RadicaleServer:
-    """A running Radicale: user `ines` (password `PASSWORD`) with one empty address book `contacts` (display name "Contacts").
+    """A running Radicale: user `ines` (password `PASSWORD`), one empty address book `contacts` ("Contacts").
 
     Attributes of use: `.url`, `.principal_url(user)`, `.addressbook_url(user, name)`, `.make_addressbook(...)`,
     `.add_user(user, password)`, `.auth(user)`, `.client(user)`, `.stop()`/`.kill()`/`.start()`, `.storage`.

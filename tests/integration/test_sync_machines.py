@@ -20,7 +20,7 @@ from crmdesk.domain.records import PersonRecord
 from crmdesk.errors import RemoteUnavailable
 from crmdesk.store import people
 from crmdesk.store.engine import Store, open_store
-from tests.integration.drivers import DRIVERS, CrmDriver
+from tests.integration.drivers import MACHINE_DRIVERS, CrmDriver
 from tests.integration.sync_machine import machine_for
 
 EXAMPLES = int(os.environ.get("CRMDESK_MACHINE_EXAMPLES", "8"))
@@ -50,7 +50,7 @@ def make_store(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> I
     yield make
 
 
-@pytest.mark.parametrize("driver_type", DRIVERS, ids=[d.name for d in DRIVERS])
+@pytest.mark.parametrize("driver_type", MACHINE_DRIVERS, ids=[d.name for d in MACHINE_DRIVERS])
 def test_sync_machine_against_the_emulator(
     driver_type: Callable[[], CrmDriver], make_store: Callable[[], Store], request: pytest.FixtureRequest
 ) -> None:
@@ -75,7 +75,7 @@ def _twin_cases() -> list[object]:
         raises=AssertionError,
         strict=True,
     )
-    return [pytest.param(d, id=d.name, marks=[known] if d.twins_break_lost_creates else []) for d in DRIVERS]
+    return [pytest.param(d, id=d.name, marks=[known] if d.twins_break_lost_creates else []) for d in MACHINE_DRIVERS]
 
 
 @pytest.mark.parametrize("driver_type", _twin_cases())
