@@ -196,9 +196,7 @@ class AccountDialog(RecordDialog[AccountInput]):
         self.store_label = _muted()
         self.store_warning = _warning()
         self.file_box = QCheckBox("Keep tokens in a file on this computer instead")
-        self.file_warning = _warning(
-            "Not encrypted: anyone who can read your files, or a backup of them, can read it."
-        )
+        self.file_warning = _warning("Not encrypted: anyone who can read your files, or a backup of them, can read it.")
         token_box = QWidget()
         token_lay = QVBoxLayout(token_box)
         token_lay.setContentsMargins(0, 0, 0, 0)
