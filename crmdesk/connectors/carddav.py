@@ -310,6 +310,8 @@ class CardDavConnector:
 
     def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
         """Changes since the sync token `cursor` (sync-collection), or every card (a complete listing)."""
+        if cursor == FULL_WALK:
+            cursor = None  # a server without sync tokens: every pull is a listing
         full = cursor is None
         try:
             result = self.client.sync(self.book, cursor)
@@ -332,7 +334,8 @@ class CardDavConnector:
             complete = complete and readable
             last = start + self.page_size >= len(hrefs)
             if last:
-                yield RemotePage((*items, *gone), cursor=token, complete=full and complete)
+                # A card that could not be read keeps the old token, so its change comes again next time.
+                yield RemotePage((*items, *gone), cursor=token if complete else None, complete=full and complete)
             else:
                 yield RemotePage(tuple(items))
 
@@ -344,13 +347,17 @@ class CardDavConnector:
     def create(self, entity: Entity, local_id: str, fields: Fields) -> RemoteItem:
         fields = {**fields, "uid": fields.get("uid") or local_id}  # the UID names the card: found again if lost
         text = vcard_of_fields(fields, local_id=local_id)
+        name = self._name(fields, local_id)
         try:
-            href, etag = self.client.create(self.book, self._name(fields, local_id), text)
+            href, etag = self.client.create(self.book, name, text)
         except PreconditionFailed:
-            found = self.find_created(entity, local_id, fields)
-            if found is None:
-                raise
-            return self.update(entity, found.remote_id, fields, found.fields or {}, version=found.version)
+            # A card of this UID is there already (a lost create is looked up before the push, so this one is
+            # someone else's, e.g. the same person imported here from a backup): never overwritten unmerged.
+            raise RemoteRejected(
+                f"{self.http.name}: the address book already has a card {name} with this person's UID; "
+                "it is not overwritten.",
+                status=412,
+            ) from None
         return RemoteItem(href, etag, dict(fields), local_id)
 
     def find_created(
@@ -377,7 +384,10 @@ class CardDavConnector:
             card = self.client.get(href)
         except RemoteNotFound:
             return None
-        return RemoteItem(card.href, card.etag, fields_of_vcard(card.text))
+        try:
+            return RemoteItem(card.href, card.etag, fields_of_vcard(card.text))
+        except ValueError as exc:
+            raise RemoteRejected(f"{self.http.name}: the card {href} cannot be read: {exc}", status=200) from None
 
     def update(self, entity: Entity, remote_id: str, fields: Fields, old: Fields, *, version: str = "") -> RemoteItem:
         text = vcard_of_fields(fields)
@@ -398,8 +408,10 @@ class CardDavConnector:
         try:
             self.client.delete(remote_id, version or None)
         except PreconditionFailed:
-            # Changed there since: an edit beats a delete — it stays, and the next pull brings the edit here.
-            log.info("%s: %s changed on the server; not deleted", self.http.name, remote_id)
+            # Changed there since: an edit beats a delete — it stays there, and the engine keeps its link.
+            raise RemoteChanged(
+                f"{self.http.name}: {remote_id} changed on the server; not deleted", current=self._current(remote_id)
+            ) from None
 
     def restore(self, entity: Entity, remote_id: str) -> RemoteItem | None:
         return None  # a deleted card is gone; the engine creates it anew

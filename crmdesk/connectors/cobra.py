@@ -59,6 +59,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -886,7 +887,8 @@ class CobraConnector:
         self._clock = clock
         self._token = ""
         self._renew_at = 0.0
-        self._signing_in = False
+        self._login_lock = threading.Lock()
+        self._local = threading.local()  # per thread: whether this thread is signing in right now
         self._made: dict[tuple[Entity, str], str] = {}  # (entity, local id) → remote id, kept from each create
         self.logins = 0
         http.on_unauthorized = self._unauthorized
@@ -899,13 +901,20 @@ class CobraConnector:
         Raises:
             SignInRequired: the e-mail or API key was refused.
         """
-        self._signing_in = True
-        try:
-            body = self.http.request(
-                "POST", "/auth/token", json_body={"username": self.user, "password": self._api_key}, idempotent=True
-            )
-        finally:
-            self._signing_in = False
+        seen = self.logins
+        with self._login_lock:  # the pull's prefetch thread and the engine share this connector
+            if self.logins != seen:
+                return  # another thread signed in while this one waited: its token is fresh
+            self._local.signing_in = True
+            try:
+                body = self.http.request(
+                    "POST", "/auth/token", json_body={"username": self.user, "password": self._api_key}, idempotent=True
+                )
+            finally:
+                self._local.signing_in = False
+            self._take_token(body)
+
+    def _take_token(self, body: Any) -> None:
         payload = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
         token = payload.get("access_token") if isinstance(payload, dict) else None
         if not isinstance(body, dict) or not isinstance(token, str) or not token:
@@ -928,7 +937,7 @@ class CobraConnector:
         self.logins += 1
 
     def _unauthorized(self) -> bool:
-        if self._signing_in:
+        if getattr(self._local, "signing_in", False):
             return False  # the sign-in itself was refused: the credentials are wrong
         self.login()
         return True

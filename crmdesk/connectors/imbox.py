@@ -318,6 +318,8 @@ class ImboxConnector:
                 return None
             for page in self._walk(entity, {"contactId": contact}):
                 for data in page:
+                    if str(data["id"]) in taken:
+                        continue  # another touchpoint's twin
                     if norm_text(data.get("content")) == norm_text(fields.get("content")):
                         return self._item(entity, data)
             return None

@@ -650,6 +650,20 @@ class SyncEngine:
             except RemoteRejected as exc:
                 self._problem(entity, rec, exc, local_id=local_id, remote_id=item.remote_id if item else "")
                 return
+            owner = self._to_local.get(entity, {}).get(new_item.remote_id)
+            if owner is not None and owner != local_id:
+                # The remote answered with a record another local one is linked to: linking both would double it.
+                self._problem(
+                    entity,
+                    rec,
+                    RemoteRejected(
+                        f"{self.account.name}: the server answered with a record already linked to another one here.",
+                        status=409,
+                    ),
+                    local_id=local_id,
+                    remote_id=new_item.remote_id,
+                )
+                return
             self._pushes += 1
             self._written.add((entity, new_item.remote_id))
             if self._crash_after_push is not None and self._pushes >= self._crash_after_push:
@@ -802,7 +816,13 @@ class SyncEngine:
             self.cancel.check()
             counts = self.report.of(d.entity)
             if d.remote:
-                self.connector.delete(d.entity, d.remote_id, version=d.version)
+                try:
+                    self.connector.delete(d.entity, d.remote_id, version=d.version)
+                except RemoteChanged:
+                    # Edited there since we decided: an edit beats a delete. The link stays and so does the
+                    # cursor, so the next run pulls the edit and brings the record back here.
+                    self._pull_problems.add(d.entity)
+                    continue
                 with self.store.write() as s:
                     links.drop(s, acc, d.entity, d.local_id)
                 counts.deleted_remote += 1

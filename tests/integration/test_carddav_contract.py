@@ -10,6 +10,7 @@ import pytest
 from crmdesk.connectors import carddav
 from crmdesk.connectors.carddav import CardDavConnector
 from crmdesk.domain.records import Entity, new_id
+from crmdesk.errors import RemoteRejected
 from crmdesk.exchange.carddav_codec import ExchangeCodec
 from tests.carddav.fixtures import BOOK, PASSWORD, USER
 from tests.carddav.radicale import RadicaleServer, free_port
@@ -85,9 +86,10 @@ def test_every_card_carries_its_own_uid_and_one_uid_cannot_name_two_cards(
     items, _ = pull_all(connector, Entity.PERSON)
     assert sorted(str((i.fields or {})["uid"]) for i in items) == sorted([a, b])
     assert made_a.remote_id.endswith(f"/{a}.vcf") and made_b.remote_id.endswith(f"/{b}.vcf")
-    # a create with a UID that names a card already: that card is found and updated, not doubled
-    again = connector.create(Entity.PERSON, new_id(), {**person_fields, "uid": a, "last_name": "Brandt-Meyer"})
-    assert again.remote_id == made_a.remote_id
+    # a create with a UID that names a card already (another person with that UID here, e.g. imported from a
+    # backup): refused — neither doubled nor overwritten unmerged
+    with pytest.raises(RemoteRejected, match="already has a card"):
+        connector.create(Entity.PERSON, new_id(), {**person_fields, "uid": a, "last_name": "Brandt-Meyer"})
     items, _ = pull_all(connector, Entity.PERSON)
     assert len(items) == 2
-    assert {(i.fields or {})["uid"]: (i.fields or {})["last_name"] for i in items}[a] == "Brandt-Meyer"
+    assert {(i.fields or {})["uid"]: (i.fields or {})["last_name"] for i in items}[a] == person_fields["last_name"]

@@ -147,3 +147,27 @@ def test_a_stale_etag_is_refused_and_the_current_card_comes_with_the_refusal(
         assert caught.value.current.fields["last_name"] == "Brandt-Meyer"
     finally:
         c.close()
+
+
+def test_a_listing_cursor_reads_everything_again_and_a_phones_edit_beats_my_delete(
+    run: Run, carddav_phone: httpx.Client
+) -> None:
+    from crmdesk.connectors.base import FULL_WALK
+
+    with run.ctx.store.write() as s:
+        p, _ = people.create(s, PersonRecord(first_name="Ines", last_name="Brandt"))
+    run.sync()
+    c = run.connector()
+    try:  # the cursor a server without sync tokens leaves behind is no token: a complete listing
+        pages = list(c.pull(P, FULL_WALK))
+        assert pages[-1].complete and len([i for pg in pages for i in pg.items]) == 1
+        href = run.href(p.id)
+        (item,) = [i for pg in pages for i in pg.items]
+        name = href.rsplit("/", 1)[-1]
+        card = carddav_phone.get(name)
+        carddav_phone.put(name, content=card.text.replace("Brandt", "Brandt-Meyer").encode())
+        with pytest.raises(RemoteChanged):  # my delete, decided on the old ETag, does not remove the phone's edit
+            c.delete(P, href, version=item.version)
+        assert carddav_phone.get(name).status_code == 200
+    finally:
+        c.close()
