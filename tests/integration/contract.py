@@ -11,6 +11,7 @@ A remote without companies (`Entity.COMPANY not in connector.entities`) skips th
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -39,6 +40,14 @@ def touchpoint_fields(connector: Connector, person_remote_id: str) -> dict[str, 
     )
     local, remote = ref(Entity.PERSON, "LOCAL-P"), ref(Entity.PERSON, person_remote_id)
     return {k.replace(local, remote): remote if v == local else v for k, v in clean(connector.project(rec)).items()}
+
+
+def unreachable(path: str = "") -> str:
+    """A loopback URL nobody listens on (`dead_connector`): the port was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}{path}"
 
 
 def readable(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ from crmdesk.connectors.appcrm import AppcrmConnector
 from crmdesk.connectors.http import HttpClient
 from tests.emulators.appcrm import AppcrmEmulator
 from tests.emulators.fixtures import running
-from tests.integration.contract import ConnectorContract
+from tests.integration.contract import ConnectorContract, unreachable
 
 
 def make(url: str, token: str, *, page_size: int = 10) -> AppcrmConnector:
@@ -51,10 +50,7 @@ def bad_connector(appcrm: AppcrmEmulator) -> Iterator[AppcrmConnector]:
 
 @pytest.fixture
 def dead_connector() -> Iterator[AppcrmConnector]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    c = make(f"http://127.0.0.1:{port}/api", "t")
+    c = make(unreachable("/api"), "t")
     yield c
     c.close()
 

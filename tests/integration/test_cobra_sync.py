@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +33,7 @@ from crmdesk.store.schema import Company, Person
 from crmdesk.sync.engine import SyncEngine, SyncReport
 from tests.emulators.cobra import DEFAULT_API_EMAIL, DEFAULT_API_KEY, DEFAULT_TENANT, CobraEmulator
 from tests.emulators.fixtures import running
-from tests.integration.contract import ConnectorContract
+from tests.integration.contract import ConnectorContract, unreachable
 
 P = Entity.PERSON
 C = Entity.COMPANY
@@ -82,10 +81,7 @@ def bad_connector(server: CobraEmulator) -> Iterator[CobraConnector]:
 
 @pytest.fixture
 def dead_connector() -> Iterator[CobraConnector]:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    c = make(f"http://127.0.0.1:{port}/v1")
+    c = make(unreachable("/v1"))
     yield c
     c.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,7 +35,7 @@ from crmdesk.store.schema import Company, Person, Touchpoint
 from crmdesk.sync.engine import SyncEngine, SyncReport
 from tests.emulators.deskera import DeskeraEmulator
 from tests.emulators.fixtures import running
-from tests.integration.contract import ConnectorContract, pull_all
+from tests.integration.contract import ConnectorContract, pull_all, unreachable
 
 P = Entity.PERSON
 C = Entity.COMPANY
@@ -78,10 +77,7 @@ def bad_connector(deskera: DeskeraEmulator) -> Iterator[DeskeraConnector]:
 
 @pytest.fixture
 def dead_connector() -> Iterator[DeskeraConnector]:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    c = make(f"http://127.0.0.1:{port}", "t")
+    c = make(unreachable(), "t")
     yield c
     c.close()
 

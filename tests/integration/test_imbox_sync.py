@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from crmdesk.store import accounts, links, people, touchpoints
 from crmdesk.sync.engine import SyncEngine, SyncReport
 from tests.emulators.fixtures import running
 from tests.emulators.imbox import ImboxEmulator
-from tests.integration.contract import ConnectorContract
+from tests.integration.contract import ConnectorContract, unreachable
 
 P, C, T = Entity.PERSON, Entity.COMPANY, Entity.TOUCHPOINT
 
@@ -61,10 +60,7 @@ def bad_connector(imbox: ImboxEmulator) -> Iterator[ImboxConnector]:
 
 @pytest.fixture
 def dead_connector(imbox: ImboxEmulator) -> Iterator[ImboxConnector]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    c = make(imbox, url=f"http://127.0.0.1:{port}/api")
+    c = make(imbox, url=unreachable("/api"))
     yield c
     c.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from crmdesk.store.schema import Company, Person
 from crmdesk.sync.engine import SyncEngine, SyncReport
 from tests.emulators.base import FaultKind
 from tests.emulators.kanbert import KanbertEmulator
-from tests.integration.contract import ConnectorContract
+from tests.integration.contract import ConnectorContract, unreachable
 
 P = Entity.PERSON
 C = Entity.COMPANY
@@ -55,10 +54,7 @@ def bad_connector(kanbert_server: KanbertEmulator) -> Iterator[KanbertConnector]
 
 @pytest.fixture
 def dead_connector() -> Iterator[KanbertConnector]:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    c = make(f"http://127.0.0.1:{port}/api/v1", "t")
+    c = make(unreachable("/api/v1"), "t")
     yield c
     c.close()
 
