@@ -23,6 +23,9 @@ from crmdesk.errors import RemoteRejected
 FULL_WALK = "full"
 """The cursor of a pull that reads everything every time (no change feed): the health panel says so."""
 
+CURSOR_MORE = "\n"
+"""A connector may keep more in a cursor after this (CardDAV: the address book's ctag); shown is what comes before."""
+
 REF = re.compile(r"@(person|company|touchpoint):(.+)")
 
 

@@ -25,7 +25,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Protocol
 
-from crmdesk.connectors.base import FULL_WALK, RemoteChanged, RemoteItem, RemotePage
+from crmdesk.connectors.base import CURSOR_MORE, FULL_WALK, RemoteChanged, RemoteItem, RemotePage
 from crmdesk.connectors.carddav_http import CardDavClient, InvalidSyncToken, PreconditionFailed
 from crmdesk.connectors.http import HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
@@ -267,6 +267,14 @@ _LABELS = {
 }
 
 
+def _split(cursor: str | None) -> tuple[str | None, str]:
+    """A pull cursor's sync token (FULL_WALK for a server without them; None before the first pull) and ctag."""
+    if not cursor:
+        return None, ""
+    token, _, ctag = cursor.partition(CURSOR_MORE)
+    return token, ctag
+
+
 class CardDavConnector:
     """People ⇄ the vCards of one address book: sync tokens for incremental pulls (a full listing without them or
     when a token has expired), multiget in batches, conditional writes (If-None-Match / If-Match: a 412 becomes a
@@ -309,23 +317,32 @@ class CardDavConnector:
         return items, readable
 
     def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
-        """Changes since the sync token `cursor` (sync-collection), or every card (a complete listing)."""
-        if cursor == FULL_WALK:
-            cursor = None  # a server without sync tokens: every pull is a listing
-        full = cursor is None
+        """Changes since the sync token `cursor` (sync-collection), or every card (a complete listing).
+
+        The cursor also keeps the address book's ctag as it was before that sync's changes were read: while it is
+        unchanged nothing has changed, and the pull asks one small question instead of a sync-collection REPORT
+        (which makes a server walk its whole history: 0.5 s for 5,000 cards on Radicale, against 0.35 s).
+        """
+        token, known_ctag = _split(cursor)
+        ctag = self.client.ctag(self.book)  # read before the changes are: a change made after it shows next time
+        if token is not None and ctag and ctag == known_ctag:
+            yield RemotePage((), cursor=cursor)
+            return
+        full = token in (None, FULL_WALK)  # FULL_WALK: a server without sync tokens, every pull is a listing
         try:
-            result = self.client.sync(self.book, cursor)
+            result = self.client.sync(self.book, None if full else token)
         except InvalidSyncToken:
             log.info("%s: the sync token has expired; reading the whole address book", self.http.name)
             result, full = self.client.sync(self.book, None), True
         except RemoteRejected as exc:
-            if exc.status not in (403, 405, 501) or cursor is not None:
+            if exc.status not in (403, 405, 501) or not full:
                 raise
-            result, full = None, True  # no RFC 6578 here: an ETag listing
+            result = None  # no RFC 6578 here: an ETag listing
         if result is None:
-            changed, deleted, token = self.client.list_etags(self.book), set(), FULL_WALK
+            changed, deleted, new_token = self.client.list_etags(self.book), set(), FULL_WALK
         else:
-            changed, deleted, token = result.changed, result.deleted, result.token
+            changed, deleted, new_token = result.changed, result.deleted, result.token
+        new_cursor = f"{new_token}{CURSOR_MORE}{ctag}" if ctag else new_token
         hrefs = sorted(changed)
         complete = True
         gone = tuple(RemoteItem(h, "", None) for h in sorted(deleted))
@@ -335,7 +352,7 @@ class CardDavConnector:
             last = start + self.page_size >= len(hrefs)
             if last:
                 # A card that could not be read keeps the old token, so its change comes again next time.
-                yield RemotePage((*items, *gone), cursor=token if complete else None, complete=full and complete)
+                yield RemotePage((*items, *gone), cursor=new_cursor if complete else None, complete=full and complete)
             else:
                 yield RemotePage(tuple(items))
 

@@ -281,6 +281,15 @@ class CardDavClient:
             etags[self.href(member.href)] = etag.strip()
         return etags
 
+    def ctag(self, book_url: str) -> str:
+        """The address book's CalendarServer `getctag` (PROPFIND Depth 0): a tag that changes whenever a card does,
+        so an unchanged one means there is nothing to sync. "" when the server has none or will not say."""
+        try:
+            member, _ = self._propfind_one(_collection(self.url(book_url)), "<CS:getctag/>")
+        except RemoteRejected:
+            return ""  # a server that refuses the question: sync without the shortcut (a real fault shows there)
+        return (member.text(_GETCTAG) or "").strip()
+
     def sync(self, book_url: str, token: str | None) -> SyncResult:
         """What changed in an address book since `token` (RFC 6578 sync-collection, sync-level 1).
 

@@ -285,6 +285,9 @@ def test_cursor_words() -> None:
     assert cursor_words("2026-11-26T04:02:00Z") == f"Changes since {local.day} {local.strftime('%b %Y %H:%M')}"
     assert cursor_words("c-81f2") == "From “c-81f2”"
     assert cursor_words(None) == "Everything (not pulled yet)"
+    # what a connector keeps after the token (CardDAV: the ctag) is not shown
+    assert cursor_words('http://radicale.org/ns/sync/ab12\n"9f3e"') == "From “http://radicale.org/ns/sync/ab12”"
+    assert cursor_words('full\n"9f3e"') == "Everything, every sync (the server has no change feed)"
 
 
 # ---- the network comes back -----------------------------------------------------------------------------------

@@ -381,3 +381,55 @@ def test_an_unknown_sync_token_falls_back_to_a_full_listing_without_duplicates(
         ("Ines", "Brandt"),
         ("Jonas", "Koch"),
     ]
+
+
+def methods(proxy: FaultProxy) -> list[str]:
+    return [r.method for r in proxy.requests()]
+
+
+def test_an_unchanged_address_book_is_asked_for_its_ctag_only(
+    run: Run, carddav_proxy: FaultProxy, carddav_phone: httpx.Client
+) -> None:
+    ines = run.add("Ines", "Brandt")
+    run.sync()
+    assert run.sync().of(P).total == 0  # my create moved the ctag: this sync reads its echo
+    carddav_proxy.clear_requests()
+    assert run.sync().of(P).total == 0
+    assert methods(carddav_proxy) == ["PROPFIND"]  # the ctag, no sync-collection REPORT
+    # the phone adds a card: the ctag moves and the change is read
+    assert (
+        carddav_phone.put("phone-1.vcf", content=vcard("phone-1", "Ilse", "Weber"), headers=VCARD_HEADERS).status_code
+        == 201
+    )
+    carddav_proxy.clear_requests()
+    assert run.sync().of(P).created_local == 1
+    assert methods(carddav_proxy)[:2] == ["PROPFIND", "REPORT"]
+    # my own edit moves the ctag too: the next sync reads its echo (agreed, nothing to do), the one after asks only
+    with run.ctx.store.write() as s:
+        people.update(s, people.get(s, ines).replace(title="Dr."))
+    assert run.sync().of(P).updated_remote == 1
+    assert run.sync().of(P).total == 0
+    carddav_proxy.clear_requests()
+    assert run.sync().of(P).total == 0
+    assert methods(carddav_proxy) == ["PROPFIND"]
+    assert_in_step(run, carddav_phone)
+
+
+def test_a_server_that_will_not_say_its_ctag_is_synced_by_token_alone(
+    run: Run, carddav_proxy: FaultProxy, carddav_phone: httpx.Client
+) -> None:
+    run.add("Ines", "Brandt")
+    carddav_proxy.fail(10, 403, methods=["PROPFIND"], path=BOOK_PATH)
+    run.sync()
+    with run.ctx.store.read() as s:
+        cursor = accounts.cursor(s, run.account.id, P.value)
+    assert cursor and "\n" not in cursor  # a sync token without a ctag beside it
+    assert (
+        carddav_phone.put("phone-1.vcf", content=vcard("phone-1", "Ilse", "Weber"), headers=VCARD_HEADERS).status_code
+        == 201
+    )
+    carddav_proxy.clear_requests()
+    assert run.sync().of(P).created_local == 1
+    assert "REPORT" in methods(carddav_proxy)
+    carddav_proxy.reset()
+    assert_in_step(run, carddav_phone)

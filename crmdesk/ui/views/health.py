@@ -11,7 +11,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from crmdesk.connectors.base import FULL_WALK
+from crmdesk.connectors.base import CURSOR_MORE, FULL_WALK
 from crmdesk.domain.accounts import KINDS, AccountRecord, AccountState
 from crmdesk.domain.records import Entity
 from crmdesk.ui.labels import relative_time
@@ -53,6 +53,7 @@ def cursor_words(cursor: str | None) -> str:
     """Where the next pull of an entity starts: "Changes since 26 Nov 2026 04:02" for an ISO time, else as stored."""
     if not cursor:
         return "Everything (not pulled yet)"
+    cursor = cursor.partition(CURSOR_MORE)[0]
     if cursor == FULL_WALK:
         return "Everything, every sync (the server has no change feed)"
     try:
