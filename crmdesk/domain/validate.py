@@ -26,6 +26,7 @@ from crmdesk.domain.normalize import (
     normalize_notes,
     normalize_phone,
     normalize_text,
+    phone_region,
 )
 from crmdesk.domain.records import (
     Address,
@@ -135,6 +136,7 @@ def _channel_problems(
     region: str,
 ) -> None:
     """Problems of the e-mails, phones and addresses of a card or company, keyed ``{prefix}emails[i]`` etc."""
+    region = region_of(addresses, region)
     for i, email in enumerate(emails):
         try:
             normalize_email(email.address)
@@ -152,6 +154,16 @@ def _channel_problems(
             f"{prefix}addresses[{i}].",
             ((name, normalize_text(getattr(address, name)), MAX_FIELD) for name in fields),
         )
+
+
+def region_of(addresses: Sequence[Address], default: str) -> str:
+    """The region a card's or company's numbers without a country code are read in: its favourite (else first)
+    address's country when it names one ("FR", "France", "Frankreich"), else `default`, the user's own region —
+    so "01 23 45 67 89" on a card with a Paris address is +33 1 23 45 67 89, not a German number."""
+    for address in sorted(addresses, key=lambda a: not a.favourite):
+        if address.country.strip():
+            return phone_region(address.country, default)
+    return default
 
 
 def _normalize_emails(emails: Sequence[Email]) -> tuple[Email, ...]:
@@ -198,7 +210,7 @@ def _normalize_card(card: BusinessCardRecord, region: str) -> BusinessCardRecord
         position=normalize_text(card.position),
         department=normalize_text(card.department),
         emails=_normalize_emails(card.emails),
-        phones=_normalize_phones(card.phones, region),
+        phones=_normalize_phones(card.phones, region_of(card.addresses, region)),
         addresses=tuple(_normalize_address(a) for a in card.addresses),
     )
     return card if new == card else new
@@ -259,7 +271,8 @@ def person_problems(p: PersonRecord, *, region: str = "DE") -> dict[str, str]:
 
     Args:
         p: The person.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         Field path → message fit to show to a person; empty if the person may be stored.
@@ -307,7 +320,8 @@ def normalize_person(p: PersonRecord, *, region: str = "DE") -> PersonRecord:
 
     Args:
         p: The person.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         The normalised person.
@@ -335,7 +349,8 @@ def check_person(p: PersonRecord, *, region: str = "DE") -> PersonRecord:
 
     Args:
         p: The person.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         The normalised person.
@@ -364,7 +379,8 @@ def company_problems(c: CompanyRecord, *, region: str = "DE") -> dict[str, str]:
 
     Args:
         c: The company.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         Field path → message fit to show to a person; empty if the company may be stored.
@@ -400,7 +416,8 @@ def normalize_company(c: CompanyRecord, *, region: str = "DE") -> CompanyRecord:
 
     Args:
         c: The company.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         The normalised company.
@@ -414,7 +431,7 @@ def normalize_company(c: CompanyRecord, *, region: str = "DE") -> CompanyRecord:
         notes=normalize_notes(c.notes),
         tags=normalize_tags(c.tags),
         emails=favourites.fix_favourites(_normalize_emails(c.emails)),
-        phones=favourites.fix_favourites(_normalize_phones(c.phones, region)),
+        phones=favourites.fix_favourites(_normalize_phones(c.phones, region_of(c.addresses, region))),
         addresses=favourites.fix_favourites([_normalize_address(a) for a in c.addresses]),
     )
 
@@ -424,7 +441,8 @@ def check_company(c: CompanyRecord, *, region: str = "DE") -> CompanyRecord:
 
     Args:
         c: The company.
-        region: Country assumed for phone numbers without a country code.
+        region: Country assumed for phone numbers without a country code where the card or company has no address
+            with a country.
 
     Returns:
         The normalised company.

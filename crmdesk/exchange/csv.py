@@ -416,6 +416,7 @@ class _Row:
     groups: dict[tuple[str, str], _Parts] = field(default_factory=dict)
     emails: list[tuple[Email, bool]] = field(default_factory=list)  # (e-mail, for the private card)
     phones: list[tuple[Phone, bool]] = field(default_factory=list)
+    unchecked_phones: list[tuple[str, Phone, bool]] = field(default_factory=list)  # (header, phone, private)
     addresses: list[tuple[Address, bool]] = field(default_factory=list)
     orgs: dict[int, dict[str, str]] = field(default_factory=dict)
     urls: list[str] = field(default_factory=list)
@@ -447,12 +448,20 @@ class _Row:
         self.emails.append((Email(value, etype, favourite), etype is EmailType.HOME))
 
     def phone(self, header: str, value: str, ptype: PhoneType, *, favourite: bool, private: bool) -> None:
-        try:
-            normalize_phone(value, region=self.region)
-        except PhoneError as exc:
-            self.keep(header, value, str(exc))
-            return
-        self.phones.append((Phone(value, ptype, favourite), private))
+        self.unchecked_phones.append((header, Phone(value, ptype, favourite), private))
+
+    def check_phones(self) -> None:
+        """Keep each phone that is a number where its card is — in the country of that card's address, else in the
+        region (so "(212) 555-0100" with a US address is a number even in DE) — and keep the others as written."""
+        for header, phone, private in self.unchecked_phones:
+            region = validate.region_of([a for a, home in self.addresses if home is private], self.region)
+            try:
+                normalize_phone(phone.number, region=region)
+            except PhoneError as exc:
+                self.keep(header, phone.number, str(exc))
+                continue
+            self.phones.append((phone, private))
+        self.unchecked_phones.clear()
 
 
 def _label(parts: _Parts) -> tuple[str, bool]:
@@ -480,6 +489,7 @@ class _Reader:
                 self._cell(row, header, value, role)
         for (kind, group), parts in row.groups.items():
             self._groups[kind](row, group, parts)
+        row.check_phones()  # once the addresses are known
         return self._result(row, number, line)
 
     def _cell(self, row: _Row, header: str, value: str, role: _Role) -> None:

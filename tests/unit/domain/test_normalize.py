@@ -19,6 +19,7 @@ from crmdesk.domain.normalize import (
     normalize_notes,
     normalize_phone,
     normalize_text,
+    phone_region,
     phone_search_terms,
 )
 
@@ -435,3 +436,34 @@ def test_split_name_prefix_is_one_rule_for_every_codec(prefix: str, expected: tu
     from crmdesk.domain.normalize import split_name_prefix
 
     assert split_name_prefix(prefix) == expected
+
+
+@pytest.mark.parametrize(
+    ("country", "region"),
+    [
+        ("FR", "FR"),
+        ("fr", "FR"),
+        ("France", "FR"),
+        ("Frankreich", "FR"),
+        ("États-Unis", "US"),
+        ("Etats-Unis", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("United States of America", "US"),
+        ("Vereinigte Staaten von Amerika", "US"),
+        ("UK", "GB"),
+        ("United Kingdom", "GB"),
+        ("Österreich", "AT"),
+        ("Schweiz", "CH"),
+        ("Suisse", "CH"),
+        ("España", "ES"),
+        ("Italia", "IT"),
+        ("Nederland", "NL"),
+        ("  japan ", "JP"),
+        ("", "DE"),
+        ("Atlantis", "DE"),
+        ("XX", "DE"),  # not a region phonenumbers knows
+    ],
+)
+def test_phone_region_reads_codes_and_names_in_several_languages(country: str, region: str) -> None:
+    assert phone_region(country, "DE") == region

@@ -112,6 +112,26 @@ def test_person_phone_region() -> None:
     assert person_problems(person(cards=(card_with(phones=("650 253 0000",)),)), region="US") == {}
 
 
+def test_numbers_without_country_code_are_read_in_the_country_of_their_cards_address() -> None:
+    paris = BusinessCardRecord(phones=(Phone("01 23 45 67 89"),), addresses=(Address(city="Paris", country="FR"),))
+    home = BusinessCardRecord(phones=(Phone("0171 1234567"),), private=True)  # no address: the user's region
+    p = check_person(person(cards=(paris, home)), region="DE")
+    assert [ph.number for c in p.cards for ph in c.phones] == ["+33123456789", "+491711234567"]
+    # the favourite address decides; a country written out counts, one nobody knows falls back to the region
+    two = (Address(country="Deutschland"), Address(country="Frankreich", favourite=True))
+    favoured = BusinessCardRecord(phones=(Phone("01 23 45 67 89"),), addresses=two)
+    assert check_person(person(cards=(favoured,))).cards[0].phones[0].number == "+33123456789"
+    nowhere = BusinessCardRecord(phones=(Phone("030 1234567"),), addresses=(Address(country="Atlantis"),))
+    assert check_person(person(cards=(nowhere,))).cards[0].phones[0].number == "+49301234567"
+    # validation reads them the same way: "(212) 555-0100" is no German number, but an American one
+    ny = BusinessCardRecord(phones=(Phone("(212) 555-0100"),), addresses=(Address(country="USA"),))
+    assert person_problems(person(cards=(ny,)), region="DE") == {}
+    assert check_person(person(cards=(ny,))).cards[0].phones[0].number == "+12125550100"
+    # a company too
+    c = check_company(CompanyRecord(name="Société X", phones=(Phone("01 23 45 67 89"),), addresses=two))
+    assert c.phones[0].number == "+33123456789"
+
+
 def test_person_card_and_address_lengths() -> None:
     c = BusinessCardRecord(position="p" * 201, addresses=(Address(city="c" * 201),))
     assert set(person_problems(person(cards=(c,)))) == {"cards[0].position", "cards[0].addresses[0].city"}

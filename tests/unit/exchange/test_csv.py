@@ -278,12 +278,28 @@ def test_outlook_english_sample() -> None:
 def test_region_decides_how_national_numbers_are_read() -> None:
     us = phones(person(read("outlook_en.csv", region="US")[0]))
     de = phones(person(read("outlook_en.csv", region="DE")[0]))
-    assert ("+14255550100", PhoneType.WORK, False) in us
-    assert ("+494255550100", PhoneType.WORK, False) in de  # "(425) 555-0100" read as a German number
+    # the home address names no country: "(206) 555-0123" is read in the user's region
+    assert ("+12065550123", PhoneType.HOME, True) in us
+    assert ("+492065550123", PhoneType.HOME, True) in de
+    # the business address is in the "United States of America": "(425) 555-0100" is read there, whatever the region
+    assert ("+14255550100", PhoneType.WORK, False) in us & de
     assert ("+12065550199", PhoneType.MOBILE, False) in us & de  # written with its country code
     (result,) = read_bytes(b"First Name,Last Name,Company,Business Phone\nA,B,,030 1234567\n", region="US")
     assert person(result).custom == (("Business Phone", "030 1234567"),)
     assert result.warnings and result.warnings[0].startswith("Column “Business Phone”: “030 1234567”")
+
+
+def test_a_number_is_checked_in_the_country_of_its_cards_address() -> None:
+    # for a user in France "(212) 555-0100" is no number (too long) — unless the card's address is in the US
+    data = (
+        b"First Name,Last Name,Business Country/Region,Business Phone,Home Phone\n"
+        b"Ann,Lee,United States,(212) 555-0100,(212) 555-0101\n"
+    )
+    (result,) = read_bytes(data, region="FR")
+    p = person(result)
+    assert [(ph.number, c.private) for c in p.cards for ph in c.phones] == [("+12125550100", False)]
+    assert p.custom == (("Home Phone", "(212) 555-0101"),)  # the home card has no address: read in France
+    assert len(result.warnings) == 1 and result.warnings[0].startswith("Column “Home Phone”")
 
 
 def test_outlook_german_sample_in_windows_1252_with_semicolons() -> None:
