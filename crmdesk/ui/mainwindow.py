@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -35,12 +34,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crmdesk import __version__, paths
+from crmdesk import paths
 from crmdesk.context import Context
 from crmdesk.domain.records import CompanyRecord, Entity, PersonRecord, TouchpointRecord
 from crmdesk.store.listing import ListQuery
 from crmdesk.ui import icons, messages, ops
 from crmdesk.ui.dialogs import confirm, files
+from crmdesk.ui.dialogs.about import AboutDialog
 from crmdesk.ui.dialogs.company import CompanyDialog
 from crmdesk.ui.dialogs.person import PersonDialog
 from crmdesk.ui.dialogs.touchpoint import TouchpointDialog
@@ -764,12 +764,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_about_triggered(self) -> None:
-        QMessageBox.about(
-            self,
-            "About crmdesk",
-            f"<h3>crmdesk {__version__}</h3><p>Your CRM's people, companies and touchpoints — fast, offline, "
-            f"and in step with the CRM your team uses.</p><p>Data: {paths.database_file()}</p>",
-        )
+        AboutDialog.open_for(self, database=self._ctx.store.path)
 
     # ---- settings ----------------------------------------------------------------------------------------
 
