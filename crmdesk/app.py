@@ -9,8 +9,10 @@ import os
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from crmdesk import APP_ID, APP_NAME, __version__, paths
 from crmdesk import log as logsetup
@@ -31,6 +33,30 @@ def contact_file(arg: str) -> Path | None:
         return None
     path = Path(arg).expanduser()
     return path if path.suffix.lower() in CONTACT_SUFFIXES and path.is_file() else None
+
+
+def file_open_filter(open_files: Callable[[list[Path]], None]) -> Any:
+    """An application event filter that passes the contact files the desktop asks to open to `open_files`.
+
+    macOS does not put a double-clicked file on the command line: Finder sends an "open documents" event, which
+    Qt delivers to the application as `QEvent.FileOpen` — at start-up and while the app runs. Linux and Windows
+    pass the file as an argument (`main`'s FILE).
+    """
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QFileOpenEvent
+
+    class FileOpenFilter(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+                path = contact_file(event.file() or event.url().toString())
+                if path is None:
+                    log.info("not opening %s: no vCard or CSV file of that name", event.file())
+                else:
+                    open_files([path.resolve()])
+                return True
+            return super().eventFilter(watched, event)
+
+    return FileOpenFilter()
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -115,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     bridge = messages.MessageBridge()
     window = MainWindow(ctx, runner=runner, hub=hub, bridge=bridge)
     window.show()
+    opener = file_open_filter(window.import_files)
+    app.installEventFilter(opener)
     log.info("window shown %.0f ms after start", (time.perf_counter() - _T0) * 1000)
     if to_import:
         window.import_files([p.resolve() for p in to_import])  # `crmdesk contacts.vcf`: the import dialog opens
