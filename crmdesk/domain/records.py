@@ -5,9 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import secrets
+import os
+import random
 import time
 from dataclasses import dataclass, field
+
+# Ids are unique, not secret: a generator seeded once from the OS (and again in a forked child, which would
+# otherwise repeat its parent's sequence) instead of the OS's generator per id — a system call of ~18 µs on this
+# VM, three per pulled record.
+_ID_BITS = random.Random(os.urandom(32))
+os.register_at_fork(after_in_child=lambda: _ID_BITS.seed(os.urandom(32)))
 
 
 def new_id() -> str:
@@ -16,7 +23,7 @@ def new_id() -> str:
     Version 7 starts with the time in milliseconds, so ids made one after another sit side by side in every
     index that holds them: bulk inserts append to B-trees instead of touching random pages.
     """
-    return uuid7(time.time_ns() // 1_000_000, secrets.randbits(74))
+    return uuid7(time.time_ns() // 1_000_000, _ID_BITS.getrandbits(74))
 
 
 def uuid7(unix_ms: int, rand74: int) -> str:

@@ -299,3 +299,27 @@ def test_hash_ignores_ids_stamps_and_tag_order(p: PersonRecord, order: list[int]
 def test_hash_sees_a_changed_name(p: PersonRecord, name: str) -> None:
     changed = dataclasses.replace(p, first_name=name)
     assert (content_hash(changed) == content_hash(p)) == (name == p.first_name)
+
+
+def test_new_ids_are_version_7_unique_and_not_repeated_by_a_forked_child() -> None:
+    import os
+    import uuid
+    import warnings
+
+    ids = [new_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids[:100])
+    read, write = os.pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns about forking while other threads of the suite run
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: its next ids go to the parent
+        os.close(read)
+        os.write(write, "\n".join(new_id() for _ in range(100)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split("\n")
+    os.waitpid(pid, 0)
+    mine = [new_id() for _ in range(100)]
+    assert len(child) == 100 and not {c[-17:] for c in child} & {m[-17:] for m in mine}  # the random tails differ
