@@ -83,7 +83,13 @@ def _no_screen() -> str:
     )
 
 
-def _freeze_startup_objects() -> None:
+GIL_SWITCH_INTERVAL = 0.0002
+"""Seconds a thread may hold the GIL while another waits (CPython's default is 5 ms): see `main`."""
+
+
+def freeze_startup_objects() -> None:
+    """Collect start-up's garbage and freeze the rest out of the collector's view (see `main`; benchmarks that
+    stand in for the window call it too)."""
     gc.collect()
     gc.freeze()
 
@@ -149,13 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     # Once start-up is over, collect its garbage and freeze what is left: the garbage collector's full passes then
     # skip the ~80,000 objects of Qt wrappers, SQLAlchemy and modules, which otherwise stalled the window for
     # 100-150 ms now and then during an import (benchmarks/bench_vcard.py measures the longest stall).
-    QTimer.singleShot(1500, _freeze_startup_objects)
+    QTimer.singleShot(1500, freeze_startup_objects)
     # Jobs are Python threads: while one computes (an import parses cards), the GUI thread must win the GIL for
     # every event it hands to Python, waiting up to the switch interval each time, several times an event. The
     # longest stall of the window during a 10,000-card import was 46-64 ms with CPython's 5 ms and 1 ms, 15 ms
     # with 0.2 ms (benchmarks/bench_vcard.py). A job only gives the GIL up when the GUI thread asks for it, so
     # this costs the job little.
-    sys.setswitchinterval(0.0002)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if args.benchmark_startup:
         app.processEvents()  # the first frame is painted
         print(f"shown {time.time():.6f}", flush=True)
