@@ -14,7 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from crmdesk import APP_ID, APP_NAME, __version__, paths
+import crmdesk
+from crmdesk import APP_ID, APP_NAME, paths
 from crmdesk import log as logsetup
 from crmdesk.errors import StoreError
 
@@ -59,12 +60,22 @@ def file_open_filter(open_files: Callable[[list[Path]], None]) -> Any:
     return FileOpenFilter()
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the version is read only when asked for (reading it costs start-up ~85 ms)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        parser.exit(message=f"crmdesk {crmdesk.__version__}\n")
+
+
 def _parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="crmdesk", description="Open the crmdesk window.")
     p.add_argument("files", nargs="*", metavar="FILE", help="vCard (.vcf) or CSV files to import: opens the import")
     p.add_argument("--data-dir", help="keep the database, settings and logs in DIR instead of the user data folder")
     p.add_argument("-v", "--verbose", action="store_true", help="log everything to stderr")
-    p.add_argument("--version", action="version", version=f"crmdesk {__version__}")
+    p.add_argument("--version", action=_VersionAction)
     # benchmarks/bench_foundation.py: print the wall-clock time the window was first shown, then quit
     p.add_argument("--benchmark-startup", action="store_true", help=argparse.SUPPRESS)
     args, _qt_args = p.parse_known_args(argv)
@@ -123,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("crmdesk")
-    app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(icons.app_icon())
@@ -156,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     # skip the ~80,000 objects of Qt wrappers, SQLAlchemy and modules, which otherwise stalled the window for
     # 100-150 ms now and then during an import (benchmarks/bench_vcard.py measures the longest stall).
     QTimer.singleShot(1500, freeze_startup_objects)
+    QTimer.singleShot(0, lambda: app.setApplicationVersion(crmdesk.__version__))  # after the first frame
     # Jobs are Python threads: while one computes (an import parses cards), the GUI thread must win the GIL for
     # every event it hands to Python, waiting up to the switch interval each time, several times an event. The
     # longest stall of the window during a 10,000-card import was 46-64 ms with CPython's 5 ms and 1 ms, 15 ms

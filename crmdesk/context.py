@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmdesk import paths, settings
-from crmdesk.connectors import carddav
-from crmdesk.exchange.carddav_codec import ExchangeCodec
+from crmdesk.connectors.base import VCardCodec, plug_vcard_codec
 from crmdesk.settings import Settings
 from crmdesk.store.engine import DEFAULT_BUSY_TIMEOUT_MS, Store, open_store
 
@@ -22,7 +21,12 @@ class Context:
     def __post_init__(self) -> None:
         # CardDAV's wire format is the exchange layer's vCard codec; connectors sit below exchange, so the one
         # layer above both plugs it in.
-        carddav.use_codec(ExchangeCodec(region=self.settings.default_region))
+        plug_vcard_codec(self._vcard_codec)
+
+    def _vcard_codec(self) -> VCardCodec:
+        from crmdesk.exchange.carddav_codec import ExchangeCodec  # on first use: not on the window's start-up path
+
+        return ExchangeCodec(region=self.settings.default_region)
 
     @property
     def region(self) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Protocol
 
 from crmdesk.domain.accounts import AccountKind
 from crmdesk.domain.merge import Fields, Value
-from crmdesk.domain.records import Entity, Record
+from crmdesk.domain.records import Entity, PersonRecord, Record
 from crmdesk.errors import RemoteRejected
 
 FULL_WALK = "full"
@@ -25,6 +25,44 @@ FULL_WALK = "full"
 
 CURSOR_MORE = "\n"
 """A connector may keep more in a cursor after this (CardDAV: the address book's ctag); shown is what comes before."""
+
+
+class VCardCodec(Protocol):
+    """The vCard wire format of CardDAV: crmdesk.exchange implements it; no connector parses or writes vCards."""
+
+    def read(self, text: str) -> PersonRecord:
+        """The person a vCard describes (its unknown properties in `vcard_extra`).
+
+        Raises:
+            ValueError: the text is no vCard crmdesk can read (the message says why).
+        """
+        ...
+
+    def write(self, person: PersonRecord) -> str:
+        """The person as one vCard (CRLF, folded), UID from `vcard_uid` or the id."""
+        ...
+
+
+_codec_factory: Callable[[], VCardCodec] | None = None
+_codec: VCardCodec | None = None
+
+
+def plug_vcard_codec(factory: Callable[[], VCardCodec]) -> None:
+    """Plug in how to make the vCard codec; it is made on first use (crmdesk.context plugs crmdesk.exchange's in,
+    the layer above both — and lazily: the codec and vobject cost ~150 ms to import, CardDAV or not)."""
+    global _codec_factory, _codec
+    _codec_factory, _codec = factory, None
+
+
+def vcard_codec() -> VCardCodec:
+    """The plugged-in vCard codec."""
+    global _codec
+    if _codec is None:
+        if _codec_factory is None:
+            raise RuntimeError("no vCard codec: crmdesk.context plugs crmdesk.exchange's in")
+        _codec = _codec_factory()
+    return _codec
+
 
 REF = re.compile(r"@(person|company|touchpoint):(.+)")
 

@@ -23,9 +23,17 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
-from typing import Protocol
 
-from crmdesk.connectors.base import CURSOR_MORE, FULL_WALK, RemoteChanged, RemoteItem, RemotePage
+from crmdesk.connectors.base import (
+    CURSOR_MORE,
+    FULL_WALK,
+    RemoteChanged,
+    RemoteItem,
+    RemotePage,
+    VCardCodec,
+    plug_vcard_codec,
+    vcard_codec,
+)
 from crmdesk.connectors.carddav_http import CardDavClient, InvalidSyncToken, PreconditionFailed
 from crmdesk.connectors.http import HttpClient
 from crmdesk.domain.accounts import AccountKind, AccountRecord
@@ -62,35 +70,9 @@ SCALARS = (
 )
 
 
-class VCardCodec(Protocol):
-    """The vCard wire format: crmdesk.exchange implements it; nothing here parses or writes vCards itself."""
-
-    def read(self, text: str) -> PersonRecord:
-        """The person a vCard describes (its unknown properties in `vcard_extra`).
-
-        Raises:
-            ValueError: the text is no vCard crmdesk can read (the message says why).
-        """
-        ...
-
-    def write(self, person: PersonRecord) -> str:
-        """The person as one vCard (CRLF, folded), UID from `vcard_uid` or the id."""
-        ...
-
-
-_codec: VCardCodec | None = None
-
-
 def use_codec(codec: VCardCodec) -> None:
-    """Plug in the vCard codec (crmdesk.context does, once)."""
-    global _codec
-    _codec = codec
-
-
-def codec() -> VCardCodec:
-    if _codec is None:
-        raise RuntimeError("no vCard codec: crmdesk.context plugs crmdesk.exchange's in")
-    return _codec
+    """Plug in this vCard codec (tests and benchmarks; the app plugs a lazy one through crmdesk.context)."""
+    plug_vcard_codec(lambda: codec)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -234,13 +216,13 @@ def fields_of_vcard(text: str) -> dict[str, Value]:
     Raises:
         ValueError: the card cannot be read.
     """
-    return project_person(codec().read(text))
+    return project_person(vcard_codec().read(text))
 
 
 def vcard_of_fields(fields: Fields, *, local_id: str = "") -> str:
     """The vCard a server gets for these sync fields (UID from `uid`, else the local id)."""
     person = apply_person(PersonRecord(id=local_id) if local_id else None, fields)
-    return codec().write(person)
+    return vcard_codec().write(person)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
-from crmdesk import __version__
+import crmdesk
 from crmdesk.domain import validate
 from crmdesk.domain.normalize import normalize_text, split_name_prefix
 from crmdesk.domain.records import (
@@ -1778,7 +1778,11 @@ def _not_vcard_message(source: str, src: _Source) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # Writing
 
-_PRODID = f"PRODID:-//crmdesk//crmdesk {__version__}//EN"
+
+def _prodid() -> str:
+    return f"PRODID:-//crmdesk//crmdesk {crmdesk.__version__}//EN"
+
+
 _EMAIL_TYPES = {EmailType.WORK: "WORK", EmailType.HOME: "HOME", EmailType.OTHER: "OTHER"}
 _PHONE_TYPES = {
     PhoneType.WORK: "WORK,VOICE",
@@ -1951,7 +1955,7 @@ def write_card(person: PersonRecord, *, version: str = "3.0") -> str:
         ValueError: `version` is neither "3.0" nor "4.0".
     """
     v4 = _check_version(version)
-    out = ["BEGIN:VCARD", f"VERSION:{version}", _PRODID]
+    out = ["BEGIN:VCARD", f"VERSION:{version}", _prodid()]
     uid = person.vcard_uid or person.id
     if uid:
         out.append(f"UID:{_esc(uid)}")
@@ -2028,7 +2032,7 @@ def write_business_card(person: PersonRecord, *, version: str = "3.0") -> str:
         ValueError: `version` is neither "3.0" nor "4.0".
     """
     v4 = _check_version(version)
-    out = ["BEGIN:VCARD", f"VERSION:{version}", _PRODID]
+    out = ["BEGIN:VCARD", f"VERSION:{version}", _prodid()]
     _name_lines(out, person)
     card = next((c for c in _ordered_cards(person) if not c.private), None)
     if card is not None:

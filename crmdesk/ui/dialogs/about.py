@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crmdesk import APP_NAME, __version__, paths
+import crmdesk
+from crmdesk import APP_NAME, paths
 from crmdesk.ui import icons
 
 __all__ = ["DESCRIPTION", "LICENSE", "AboutDialog", "data_locations", "version_info", "version_text"]
@@ -39,7 +40,7 @@ def version_info() -> list[tuple[str, str]]:
     Qt is the library loaded now (`qVersion()`), which can differ from the one PySide6 was built against.
     """
     return [
-        (APP_NAME, __version__),
+        (APP_NAME, crmdesk.__version__),
         ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
         ("Qt", qVersion()),
         ("PySide6", PySide6.__version__),
@@ -143,7 +144,7 @@ class AboutDialog(QDialog):
         texts.setSpacing(2)
         name = QLabel(APP_NAME)
         name.setObjectName("paneTitle")
-        version = QLabel(f"Version {__version__}")
+        version = QLabel(f"Version {crmdesk.__version__}")
         version.setObjectName("paneMuted")
         version.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         description = QLabel(DESCRIPTION)
