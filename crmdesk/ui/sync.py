@@ -106,6 +106,7 @@ class SyncController(QObject):
         self._host = host
         self._snapshot: SyncSnapshot | None = None
         self._secrets: SecretInfo | None = None
+        self._secrets_asked = False  # a secret-store job was started (want_secrets asks once)
         self._snapshot_job: Job | None = None
         self._snapshot_again = False
         self._jobs: dict[str, Job] = {}
@@ -247,7 +248,13 @@ class SyncController(QObject):
         elif not self._refresh_timer.isActive():
             self._refresh_timer.start(self.refresh_delay_ms)
 
+    def want_secrets(self) -> None:
+        """Ask the keyring where secrets go, unless that is known or being asked (the Accounts page wants it)."""
+        if self._secrets is None and not self._secrets_asked:
+            self.refresh_secrets()
+
     def refresh_secrets(self) -> None:
+        self._secrets_asked = True
         job = secret_info_job(self._ctx)
         job.signals.succeeded.connect(self._on_secret_job_succeeded)
         job.signals.failed.connect(self._on_secret_job_failed)
@@ -425,6 +432,8 @@ class SyncController(QObject):
         if self.sender() is not (self._snapshot_job.signals if self._snapshot_job else None):
             return
         self._snapshot = snap
+        if snap.accounts:
+            self.want_secrets()
         self._update_timers()
         if self._first_run_due:
             self._first_run_due = False
@@ -452,6 +461,7 @@ class SyncController(QObject):
 
     @Slot(object)
     def _on_secret_job_failed(self, exc: BaseException) -> None:
+        self._secrets_asked = False  # the Accounts page asks again
         log.warning("the secret store could not be checked: %s", exc)
 
     def _update_timers(self) -> None:
@@ -476,8 +486,9 @@ class SyncController(QObject):
 
     @Slot()
     def _on_start_timer_timeout(self) -> None:
+        # The keyring (D-Bus, cryptography: ~0.3 s, ~8 MB) only once there is an account, or the Accounts page
+        # opens: someone who keeps no CRM account never pays for it.
         self.refresh(now=True)
-        self.refresh_secrets()
 
     @Slot()
     def _on_first_timer_timeout(self) -> None:

@@ -128,6 +128,7 @@ class SyncPages(QObject):
             self._side.setCurrentWidget(self.conflicts.pane)
             self.conflicts.reload()
         else:
+            self.controller.want_secrets()
             self._center.setCurrentWidget(self.accounts)
             self._side.setCurrentWidget(self.accounts.pane)
             self.accounts.refresh_view()

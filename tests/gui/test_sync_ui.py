@@ -209,8 +209,12 @@ def test_adding_an_account_syncs_its_people_into_the_table(
         return AccountInput(rec, kanbert.token)
 
     monkeypatch.setattr(AccountDialog, "ask", classmethod(ask))
-    window.sync.show_accounts()
     page, c = window.sync.accounts, window.sync.controller
+    c.refresh(now=True)
+    _settle(qtbot, window)
+    assert c.snapshot is not None and c.secrets is None  # no account yet: the keyring is not asked
+    window.sync.show_accounts()  # the Accounts page asks it
+    qtbot.waitUntil(lambda: c.secrets is not None, timeout=RUN_MS)
     with qtbot.waitSignal(c.run_finished, timeout=RUN_MS):
         QTest.mouseClick(page.add_button, Qt.MouseButton.LeftButton)
     _settle(qtbot, window)
