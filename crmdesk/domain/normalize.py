@@ -490,6 +490,9 @@ def normalize_email(raw: str) -> str:
         EmailError: The address is not usable; the message says what is wrong, e.g.
             "“anna@example” has no top-level domain" or "“anna.example.com” has no @".
     """
+    known = _NORMALIZED_EMAILS.get(raw)
+    if known is not None:
+        return known
     s = unicodedata.normalize("NFC", _strip_wrapping(unicodedata.normalize("NFC", raw)))
     shown = normalize_text(s) or normalize_text(raw)
     if not s:
@@ -509,7 +512,17 @@ def normalize_email(raw: str) -> str:
         raise EmailError(problem)
     if len(address) > _MAX_ADDRESS:
         raise EmailError(f"“{shown}” is longer than {_MAX_ADDRESS} characters")
+    if len(_NORMALIZED_EMAILS) >= _NORMALIZED_EMAILS_MAX:
+        _NORMALIZED_EMAILS.clear()
+    # As for phones: checking a record right after normalising it (validate.check_person, every pulled or
+    # imported person) then reads each address once, not twice.
+    _NORMALIZED_EMAILS[raw] = address
+    _NORMALIZED_EMAILS[address] = address
     return address
+
+
+_NORMALIZED_EMAILS: dict[str, str] = {}
+_NORMALIZED_EMAILS_MAX = 20_000
 
 
 def is_valid_email(raw: str) -> bool:

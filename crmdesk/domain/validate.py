@@ -192,28 +192,44 @@ def _normalize_address(address: Address) -> Address:
     country = normalize_text(address.country)
     if _ALPHA2.fullmatch(country):
         country = country.upper()
-    new = dataclasses.replace(
-        address,
-        street=normalize_notes(address.street),  # vCard ADR street may hold several lines ("c/o ...")
-        postcode=normalize_text(address.postcode),
-        city=normalize_text(address.city),
-        region=normalize_text(address.region),
-        country=country,
-    )
-    return address if new == address else new
+    street = normalize_notes(address.street)  # vCard ADR street may hold several lines ("c/o ...")
+    postcode, city = normalize_text(address.postcode), normalize_text(address.city)
+    region = normalize_text(address.region)
+    if (street, postcode, city, region, country) == (
+        address.street,
+        address.postcode,
+        address.city,
+        address.region,
+        address.country,
+    ):
+        return address  # most are normal already (every pulled record passes here): no copy
+    return dataclasses.replace(address, street=street, postcode=postcode, city=city, region=region, country=country)
 
 
 def _normalize_card(card: BusinessCardRecord, region: str) -> BusinessCardRecord:
-    new = dataclasses.replace(
+    company_name, position = normalize_text(card.company_name), normalize_text(card.position)
+    department = normalize_text(card.department)
+    emails = _normalize_emails(card.emails)
+    phones = _normalize_phones(card.phones, region_of(card.addresses, region))
+    addresses = tuple(_normalize_address(a) for a in card.addresses)
+    if (company_name, position, department, emails, phones, addresses) == (
+        card.company_name,
+        card.position,
+        card.department,
+        card.emails,
+        card.phones,
+        card.addresses,
+    ):
+        return card
+    return dataclasses.replace(
         card,
-        company_name=normalize_text(card.company_name),
-        position=normalize_text(card.position),
-        department=normalize_text(card.department),
-        emails=_normalize_emails(card.emails),
-        phones=_normalize_phones(card.phones, region_of(card.addresses, region)),
-        addresses=tuple(_normalize_address(a) for a in card.addresses),
+        company_name=company_name,
+        position=position,
+        department=department,
+        emails=emails,
+        phones=phones,
+        addresses=addresses,
     )
-    return card if new == card else new
 
 
 def _looks_like_domain(host: str) -> bool:
