@@ -414,7 +414,8 @@ def run_sync(ctx: Context, args: argparse.Namespace) -> int:
             failed = True
             results.append({"account": account.name, "id": account.id, "error": str(exc), "hints": list(exc.hints)})
             if not args.json:
-                print(f"{account.name}: {exc}", file=sys.stderr)
+                text = str(exc)  # a connector's messages name the account already: not twice
+                print(text if text.startswith(f"{account.name}:") else f"{account.name}: {text}", file=sys.stderr)
                 for hint in exc.hints:
                     print(f"  {hint}", file=sys.stderr)
             continue

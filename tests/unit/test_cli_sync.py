@@ -293,3 +293,24 @@ def test_account_help_lists_the_actions(run: Run) -> None:
     assert code == 0
     for action in ("add", "list", "remove", "set-policy", "sign-in", "secret-store"):
         assert action in out
+
+
+def test_a_failed_sync_names_its_account_once(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmdesk.errors import RemoteUnavailable
+    from crmdesk.sync import run as sync_run
+
+    work = _add(run)
+    _add(run, name="Other CRM")
+
+    def fail(ctx: object, account_id: str, **kw: object) -> None:
+        if account_id == work:  # a connector's message names the account itself
+            raise RemoteUnavailable("Work CRM: cannot reach the server (connection refused) after several attempts.")
+        raise RemoteUnavailable("the server answered nonsense.")
+
+    monkeypatch.setattr(sync_run, "sync_account", fail)
+    code, _, err = run("sync")
+    assert code != 0
+    lines = err.splitlines()
+    assert "Work CRM: cannot reach the server (connection refused) after several attempts." in lines
+    assert "Other CRM: the server answered nonsense." in lines
+    assert "Work CRM: Work CRM" not in err
