@@ -9,6 +9,8 @@ import unicodedata
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberFormat, ValidationResult
 
+from crmdesk.domain.countries import country_code
+
 __all__ = [
     "EmailError",
     "PhoneError",
@@ -565,58 +567,15 @@ def split_name_prefix(prefix: str) -> tuple[str, str]:
 
 # ---- the country a phone number is dialled in ------------------------------------------------------------------------
 
-# Country words an address book writes that are neither an ISO code phonenumbers knows nor a country's name in the
-# languages read below: ISO alpha-3 codes and the usual short forms.
-_COUNTRY_ALIASES = {
-    "usa": "US", "us": "US", "u s a": "US", "u s": "US", "america": "US", "united states of america": "US",
-    "uk": "GB", "u k": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
-    "northern ireland": "GB", "grossbritannien": "GB", "holland": "NL", "the netherlands": "NL",
-    "deu": "DE", "ger": "DE", "aut": "AT", "che": "CH", "fra": "FR", "ita": "IT", "esp": "ES", "nld": "NL",
-    "bel": "BE", "lux": "LU", "dnk": "DK", "swe": "SE", "nor": "NO", "fin": "FI", "pol": "PL", "cze": "CZ",
-    "prt": "PT", "irl": "IE", "gbr": "GB", "can": "CA", "aus": "AU", "nzl": "NZ", "bra": "BR", "mex": "MX",
-    "jpn": "JP", "chn": "CN", "ind": "IN", "tur": "TR", "rus": "RU", "ukr": "UA", "hun": "HU", "grc": "GR",
-}  # fmt: skip
-# Country names are read in these languages ("aa" is phonenumbers' own, English-like default name).
-_NAME_LANGUAGES = ("aa", "en", "de", "fr", "es", "it", "nl", "pt")
-
-
-def _country_key(text: str) -> str:
-    """The key a country name is looked up by: "États-Unis" → "etats unis" (case, accents, dots and dashes go)."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
-
-
-@functools.cache
-def _countries_by_name() -> dict[str, str]:
-    """Country name (as `_country_key` makes it) → region, from phonenumbers' own names (loaded on first use: it
-    takes half a second, and only a card whose country is written out needs it)."""
-    from phonenumbers.geodata.locale import LOCALE_DATA
-
-    names: dict[str, str] = {}
-    for region, by_language in LOCALE_DATA.items():
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            continue
-        for language in _NAME_LANGUAGES:
-            name = by_language.get(language)
-            if name and name.startswith("*"):
-                name = by_language.get(name[1:])  # "*aa": the same as that language's name
-            if name:
-                names.setdefault(_country_key(name), region)
-    return names
-
 
 @functools.lru_cache(maxsize=512)
 def phone_region(country: str, default: str) -> str:
     """The region numbers without a country code are read in for an address in `country`, else `default`.
 
     `country` is an address's country as an address book writes it: an ISO code ("FR", "fr"), an alpha-3 code or
-    short form ("FRA", "USA", "UK"), or a name in English, German, French, Spanish, Italian, Dutch or Portuguese
-    ("France", "Frankreich", "États-Unis"). Anything else (empty, misspelt, a region phonenumbers does not know)
-    gives `default`, the user's own region.
+    short form ("FRA", "USA", "UK"), or a common name in English, German, French, Spanish or Italian ("France",
+    "Frankreich", "États-Unis"; `countries.country_code`). Anything else (empty, misspelt, a region phonenumbers
+    does not know) gives `default`, the user's own region.
     """
-    key = _country_key(country)
-    if not key:
-        return default
-    if len(key) == 2 and key.upper() in phonenumbers.SUPPORTED_REGIONS:
-        return key.upper()
-    return _COUNTRY_ALIASES.get(key) or _countries_by_name().get(key) or default
+    code = country_code(country) if country.strip() else ""
+    return code if code in phonenumbers.SUPPORTED_REGIONS else default
