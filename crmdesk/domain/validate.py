@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from crmdesk.domain import favourites
@@ -78,6 +78,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 _ALPHA2 = re.compile(r"[A-Za-z]{2}")
 
 _EnumT = TypeVar("_EnumT", bound=enum.StrEnum)
+_R = TypeVar("_R", Address, BusinessCardRecord)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -188,47 +189,41 @@ def _normalize_phones(phones: Sequence[Phone], region: str) -> tuple[Phone, ...]
     return tuple(result)
 
 
+def _replaced(record: _R, changes: dict[str, Any]) -> _R:
+    """`record` with `changes`, or `record` itself when they change nothing: most records are normal already
+    (every pulled one passes here), and a copy of each costs the pull more than the comparison."""
+    if all(getattr(record, name) == value for name, value in changes.items()):
+        return record
+    return dataclasses.replace(record, **changes)
+
+
 def _normalize_address(address: Address) -> Address:
     country = normalize_text(address.country)
     if _ALPHA2.fullmatch(country):
         country = country.upper()
-    street = normalize_notes(address.street)  # vCard ADR street may hold several lines ("c/o ...")
-    postcode, city = normalize_text(address.postcode), normalize_text(address.city)
-    region = normalize_text(address.region)
-    if (street, postcode, city, region, country) == (
-        address.street,
-        address.postcode,
-        address.city,
-        address.region,
-        address.country,
-    ):
-        return address  # most are normal already (every pulled record passes here): no copy
-    return dataclasses.replace(address, street=street, postcode=postcode, city=city, region=region, country=country)
+    return _replaced(
+        address,
+        {
+            "street": normalize_notes(address.street),  # vCard ADR street may hold several lines ("c/o ...")
+            "postcode": normalize_text(address.postcode),
+            "city": normalize_text(address.city),
+            "region": normalize_text(address.region),
+            "country": country,
+        },
+    )
 
 
 def _normalize_card(card: BusinessCardRecord, region: str) -> BusinessCardRecord:
-    company_name, position = normalize_text(card.company_name), normalize_text(card.position)
-    department = normalize_text(card.department)
-    emails = _normalize_emails(card.emails)
-    phones = _normalize_phones(card.phones, region_of(card.addresses, region))
-    addresses = tuple(_normalize_address(a) for a in card.addresses)
-    if (company_name, position, department, emails, phones, addresses) == (
-        card.company_name,
-        card.position,
-        card.department,
-        card.emails,
-        card.phones,
-        card.addresses,
-    ):
-        return card
-    return dataclasses.replace(
+    return _replaced(
         card,
-        company_name=company_name,
-        position=position,
-        department=department,
-        emails=emails,
-        phones=phones,
-        addresses=addresses,
+        {
+            "company_name": normalize_text(card.company_name),
+            "position": normalize_text(card.position),
+            "department": normalize_text(card.department),
+            "emails": _normalize_emails(card.emails),
+            "phones": _normalize_phones(card.phones, region_of(card.addresses, region)),
+            "addresses": tuple(_normalize_address(a) for a in card.addresses),
+        },
     )
 
 
