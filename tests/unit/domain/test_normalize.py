@@ -409,7 +409,8 @@ def test_normalize_email_idempotent(local: str, domain: str, prefix: str, suffix
     assert len(once) <= 254
     assert once.count("@") == 1
     assert not any(c.isspace() for c in once)
-    assert once.split("@")[0] == unicodedata.normalize("NFC", local)
+    # a no-break space at the very start is surrounding whitespace, stripped like a space (inside, it is refused)
+    assert once.split("@")[0] == unicodedata.normalize("NFC", local).lstrip()
 
 
 @given(st.text())
