@@ -44,8 +44,9 @@ from crmdesk.ui.workers import Job, JobRunner
 __all__ = ["AccountPane", "AccountsPage", "tool_button"]
 
 EMPTY_TEXT = (
-    "No accounts yet.\n\nAdd your Kanbert account once: crmdesk keeps a full copy of its people and companies, "
-    "syncs in the background and lets you work offline — your changes are sent when the connection is back."
+    "No accounts yet.\n\nAdd your CRM account once — cobra CRM, Kanbert, Deskera, ImBox or appcrm — or a CardDAV "
+    "address book: crmdesk keeps a full copy of its people and companies, syncs in the background and lets you work "
+    "offline — your changes are sent when the connection is back."
 )
 HINT_TEXT = (
     "Each account syncs in the background at its interval, and soon after you change something. Offline, your "
@@ -107,7 +108,7 @@ class AccountsPage(QWidget):
 
         title = QLabel("Accounts")
         title.setObjectName("viewTitle")
-        self.add_button = tool_button("add", "Add account…", "Add a Kanbert account")
+        self.add_button = tool_button("add", "Add account…", "Add a CRM or CardDAV account")
         self.edit_button = tool_button("edit", "Edit…", "Change the selected account")
         self.remove_button = tool_button("delete", "Remove…", "Remove the selected account (your contacts stay)")
         self.sync_button = tool_button("sync", "Sync now", "Sync the selected account now")
@@ -143,7 +144,11 @@ class AccountsPage(QWidget):
         self.empty_label.setMaximumWidth(520)
         empty_add = QPushButton(icon("add"), "Add account…")
         empty_add.clicked.connect(self._on_add_button_clicked)
-        empty_lay.addWidget(self.empty_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        centred = QHBoxLayout()  # stretches, not an alignment flag: the layout then asks the label its height for
+        centred.addStretch(1)  # the width it gets, and no line is cut
+        centred.addWidget(self.empty_label)
+        centred.addStretch(1)
+        empty_lay.addLayout(centred)
         empty_lay.addSpacing(12)
         empty_lay.addWidget(empty_add, 0, Qt.AlignmentFlag.AlignHCenter)
         empty_lay.addStretch(2)
