@@ -9,8 +9,11 @@ literally and can never be a syntax error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
+import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterator
 
@@ -52,13 +55,13 @@ def fts_phrases(query: str) -> list[list[str]]:
 
 
 def _words(text: str) -> list[str]:
-    """Split as the unicode61 tokenizer does: letters and digits make words, and so do the combining marks that
-    follow them (Devanagari and Thai vowel signs: "अनिल" is one word, not "अन" and "ल"); all else separates."""
+    """Split as the unicode61 tokenizer does: the characters it keeps make words, and so do the combining marks
+    that follow them (Devanagari and Thai vowel signs: "अनिल" stays one word here and FTS5 itself splits it when
+    it reads the phrase, as it did the stored text); all else separates."""
     words: list[str] = []
     start = -1
     for i, ch in enumerate(text):
-        kind = unicodedata.category(ch)[0]
-        if kind in "LN" or (kind == "M" and start >= 0):
+        if _token_char(ch) or (start >= 0 and unicodedata.category(ch)[0] == "M"):
             if start < 0:
                 start = i
         elif start >= 0:
@@ -67,6 +70,39 @@ def _words(text: str) -> list[str]:
     if start >= 0:
         words.append(text[start:])
     return words
+
+
+def _token_char(ch: str) -> bool:
+    """Whether the index's tokenizer keeps `ch` in a word.
+
+    Python's Unicode tables are newer than SQLite's: New Tai Lue's vowel signs (U+19B0…) are letters to Python and
+    separators to SQLite, and an emoji newer than SQLite's tables is a word to it. A word of nothing but such
+    separators would be a phrase of no tokens, which matches nothing, so SQLite is asked (once per character).
+    """
+    if ch.isascii():
+        return ch.isalnum()
+    return _sqlite_keeps(ch)
+
+
+_probe_lock = threading.Lock()
+
+
+@functools.cache
+def _tokenizer_probe() -> sqlite3.Connection:
+    # The same SQLite library the store uses (SQLAlchemy's pysqlite driver is this module).
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'row')")
+    return conn
+
+
+@functools.cache
+def _sqlite_keeps(ch: str) -> bool:
+    with _probe_lock:
+        conn = _tokenizer_probe()
+        conn.execute("DELETE FROM t")
+        conn.execute("INSERT INTO t(x) VALUES (?)", (ch,))
+        return bool(conn.execute("SELECT count(*) FROM v").fetchone()[0])
 
 
 def match_expression(query: str) -> str | None:
