@@ -180,7 +180,14 @@ def _trials(data: Path, driver: CrmDriver, n_trials: int) -> None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.communicate(timeout=60)
-    check(data, "sync")
+    try:
+        check(data, "sync")
+    except AssertionError as exc:
+        try:
+            found = _diagnosis(data, driver)
+        except Exception as failed:  # the diagnosis must not hide the failure it describes
+            found = f"(diagnosis failed: {failed!r})"
+        raise AssertionError(f"{exc}\n{found}") from None
     out = check(data, "sync")
     assert "0 received, 0 sent" in out, out
     assert kills >= max(1, n_trials // 2), f"only {kills} of {n_trials} runs were killed mid-sync"
@@ -210,6 +217,32 @@ def _trials(data: Path, driver: CrmDriver, n_trials: int) -> None:
         if rid in expected_remote:
             assert rec.last_name == expected_remote[rid], "a remote edit was lost"
     assert set(created) <= set(remote_of), "a new person never reached the server"
+
+
+def _diagnosis(data: Path, driver: CrmDriver) -> str:
+    """What a failed final sync leaves to go on: the links a killed push left unconfirmed (`sent`) and every linked
+    person whose remote record has no name, with both sides' state (an intermittent failure is read from this)."""
+    lines: list[str] = []
+    ctx = Context.open(data)
+    try:
+        with ctx.store.read() as s:
+            acc = _account(s)
+            remote_of = links.remote_ids(s, acc, Entity.PERSON)
+            for local_id, rid in sorted(remote_of.items()):
+                link = links.by_local(s, acc, Entity.PERSON, local_id)
+                names = driver.person_names(rid)
+                if link is None or (link.sent is None and names is not None and any(names)):
+                    continue
+                rec = people.get(s, local_id)
+                lines.append(
+                    f"{rec.display_name!r} ({local_id} ⇄ {rid}): remote names {names}, link base {link.base}, "
+                    f"sent {link.sent}, base_seq {link.base_seq}, change_seq {rec.stamp.change_seq}"
+                )
+            for link in links.in_flight(s, acc, Entity.PERSON):
+                lines.append(f"create in flight {link.local_id}: base {link.base}")
+    finally:
+        ctx.close()
+    return "\n".join(lines) or "(no unconfirmed link, no nameless remote person)"
 
 
 def _account(s: Session) -> str:
