@@ -449,6 +449,7 @@ class AppcrmConnector:
     kind = AccountKind.APPCRM
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON, Entity.TOUCHPOINT)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(self, http: HttpClient, *, owner: int = 1, page_size: int = PAGE_SIZE) -> None:
         self.http = http

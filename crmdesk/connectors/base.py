@@ -130,6 +130,10 @@ class Connector(Protocol):
     """Per entity, prefixes of sync-field keys the remote accepts but never returns (ImBox contact e-mails and
     phones). A pulled record's values for them are the last ones agreed on (the link's base), so a pull never
     blanks them; empty for most remotes."""
+    replaced_on_update: frozenset[Entity]
+    """Entities whose `update` replaces the remote record with a new one (ImBox notes: deleted and created again).
+    When such a push died before its local commit, the engine looks the new record up with `find_created` before
+    the pull, so it is not taken for a stranger; empty for most remotes."""
 
     def pull(self, entity: Entity, cursor: str | None) -> Iterator[RemotePage]:
         """Remote changes since `cursor` (everything when None), page by page.

@@ -269,6 +269,7 @@ class CardDavConnector:
     kind = AccountKind.CARDDAV
     entities: tuple[Entity, ...] = (Entity.PERSON,)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(self, http: HttpClient, *, book: str = "", page_size: int = PAGE) -> None:
         self.http = http

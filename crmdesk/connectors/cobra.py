@@ -870,6 +870,7 @@ class CobraConnector:
     kind = AccountKind.COBRA
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON, Entity.TOUCHPOINT)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(
         self,

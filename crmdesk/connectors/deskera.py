@@ -630,6 +630,7 @@ class DeskeraConnector:
     kind = AccountKind.DESKERA
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON, Entity.TOUCHPOINT)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(self, http: HttpClient, *, page_size: int = PAGE_SIZE) -> None:
         self.http = http

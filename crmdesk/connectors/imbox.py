@@ -21,7 +21,9 @@ ImBox's own window never reaches crmdesk.
 
 Notes cannot be updated: an edited note is deleted and created again, and `update` returns the new note's id — the
 engine moves the link to it, so the swap is neither a conflict nor a deletion. Deleting first means a failure in
-between leaves the note missing there (the next run brings it back: an edit beats a delete), never doubled.
+between leaves the note missing there (the next run brings it back: an edit beats a delete), never doubled. A run
+that dies after the create, before its local commit, leaves the link on the deleted note: the next run finds the new
+one by contact and content (`find_created`, as for a lost create; `replaced_on_update`) before it pulls.
 
 Assumptions this connector relies on (marked [assumed] in imbox.md, or chosen with the emulator):
 - Lists come in ascending id order; a page's cursor is its ``next`` URL (``paging.cursor``/``paging.cursors``
@@ -246,6 +248,7 @@ class ImboxConnector:
     kind = AccountKind.IMBOX
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON, Entity.TOUCHPOINT)
     write_only: Mapping[Entity, tuple[str, ...]] = {Entity.PERSON: WRITE_ONLY}
+    replaced_on_update: frozenset[Entity] = frozenset({Entity.TOUCHPOINT})
 
     def __init__(self, http: HttpClient, *, page_size: int = PAGE_SIZE) -> None:
         self.http = http

@@ -494,6 +494,7 @@ class KanbertConnector:
     kind = AccountKind.KANBERT
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(self, http: HttpClient, *, page_size: int = PAGE_SIZE) -> None:
         self.http = http

@@ -204,6 +204,21 @@ def in_flight(s: Session, account_id: str, entity: Entity) -> list[Link]:
     return [_link(row) for row in s.scalars(stmt)]
 
 
+def unconfirmed(s: Session, account_id: str, entity: Entity) -> list[Link]:
+    """Links of linked records whose last push was sent without its local commit (`sent` still set)."""
+    stmt = (
+        select(SyncLink)
+        .where(
+            SyncLink.account_id == account_id,
+            SyncLink.entity == entity.value,
+            SyncLink.remote_id.is_not(None),
+            SyncLink.sent.is_not(None),
+        )
+        .order_by(SyncLink.id)
+    )
+    return [_link(row) for row in s.scalars(stmt)]
+
+
 def mark_sent(s: Session, account_id: str, entity: Entity, local_id: str, sent: str) -> None:
     """Note what a push is about to write (cleared by the `save` after its local commit)."""
     s.execute(

@@ -202,6 +202,7 @@ class SyncEngine:
             for entity in self.connector.entities:
                 self._load_ids(entity)
                 self._adopt_in_flight(entity)
+                self._adopt_replacements(entity)
                 self._pull(entity)
                 self._push(entity)
             self._guard_and_delete()
@@ -430,6 +431,49 @@ class SyncEngine:
                 entity.value,
                 link.local_id,
                 found.remote_id,
+            )
+
+    def _adopt_replacements(self, entity: Entity) -> None:
+        """Look up, before the pull, the record an earlier run's push made in place of the linked one, where pushing
+        replaces the remote record (an ImBox note is deleted and created again) and the run died before its local
+        commit: linked now, the pull finds it agreed with the edit, where it would otherwise import it as a stranger
+        (a double here) and, the old record being gone, send the edit once more (a double there)."""
+        if entity not in self.connector.replaced_on_update:
+            return
+        acc = self.account.id
+        with self.store.read() as s:
+            waiting = links.unconfirmed(s, acc, entity)
+        for link in waiting:
+            self.cancel.check()
+            assert link.sent is not None and link.remote_id is not None
+            pushed = _pushed(loads(link.base), json.loads(link.sent))
+            fields, _ = self._translate(pushed, to_local=False)
+            try:
+                found = self.connector.find_created(entity, link.local_id, fields, taken=self._taken(entity))
+            except RemoteRejected as exc:
+                self._problem(entity, None, exc, local_id=link.local_id, remote_id=link.remote_id)
+                continue
+            if found is None or found.remote_id in self._to_local.get(entity, {}):
+                continue  # not made (the pull brings the edit there again), or what matches is linked already
+            with self.store.write() as s:
+                links.save(
+                    s,
+                    acc,
+                    entity,
+                    link.local_id,
+                    remote_id=found.remote_id,
+                    remote_version=found.version,
+                    base=dumps(pushed),
+                    base_seq=link.base_seq,
+                )
+            self._to_local.get(entity, {}).pop(link.remote_id, None)
+            self._remember(entity, link.local_id, found.remote_id)
+            log.info(
+                "%s %s: adopted %s, made in place of %s by a push whose answer was lost",
+                entity.value,
+                link.local_id,
+                found.remote_id,
+                link.remote_id,
             )
 
     # ---- pull ------------------------------------------------------------------------------------------------
@@ -856,6 +900,17 @@ class _Write:
 def _gone(item: RemoteItem | None) -> RemoteItem | None:
     """The item as deleted there (a 412 whose record has disappeared meanwhile)."""
     return None if item is None else RemoteItem(item.remote_id, "", None)
+
+
+def _pushed(base: dict[str, Value], sent: dict[str, Value]) -> dict[str, Value]:
+    """What a push wrote: the base with the fields it changed (`sent`: key → value, None for removed)."""
+    out = dict(base)
+    for key, value in sent.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = tuple(value) if isinstance(value, list) else value  # JSON has no tuples
+    return out
 
 
 def _with_echo(base: dict[str, Value], sent: dict[str, Value], remote: Fields) -> dict[str, Value]:

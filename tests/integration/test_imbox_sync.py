@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from crmdesk.connectors.http import HttpClient
 from crmdesk.connectors.imbox import ImboxConnector
@@ -15,7 +16,7 @@ from crmdesk.context import Context
 from crmdesk.domain.accounts import AccountKind, AccountRecord
 from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord, Phone, TouchpointRecord
 from crmdesk.store import accounts, links, people, touchpoints
-from crmdesk.sync.engine import SyncEngine, SyncReport
+from crmdesk.sync.engine import SyncEngine, SyncReport, _SimulatedCrash
 from tests.emulators.fixtures import running
 from tests.emulators.imbox import ImboxEmulator
 from tests.integration.contract import ConnectorContract, unreachable
@@ -176,6 +177,35 @@ def test_an_edited_note_is_replaced_there_without_a_conflict(run: Run) -> None:
     assert sum(c.total for c in again.counts.values()) == 0
     with run.ctx.store.read() as s:
         assert links.by_local(s, run.account.id, T, lonely.id) is None  # no person: it stays here
+
+
+@pytest.mark.parametrize("how", ["killed before the local commit", "answer of the new note lost"])
+def test_an_edited_note_whose_swap_was_cut_short_is_neither_doubled_nor_lost(run: Run, how: str) -> None:
+    # The edit deletes the old note and creates the new one; the run dies before it learns or stores the new id.
+    # The next run must take the new note for this touchpoint's own: not a stranger to import (a double here),
+    # and not a reason to send the edit once more (a double there).
+    with run.ctx.store.write() as s:
+        p, _ = people.create(s, PersonRecord(first_name="Arne", last_name="Andersson"))
+        t, _ = touchpoints.create(s, TouchpointRecord(subject="Called", body="About Q4.", person_ids=(p.id,)))
+    run.sync()
+    with run.ctx.store.write() as s:
+        touchpoints.update(s, touchpoints.get(s, t.id).replace(body="About Q4 and Q1."))
+    if how.startswith("killed"):
+        with pytest.raises(_SimulatedCrash):
+            run.sync(crash_after_push=1)
+    else:
+        run.server.faults.lose_response(1, path=run.server.path_of("/contactNotes"), methods=["POST"])
+        with pytest.raises(Exception):  # noqa: B017 - the run stops on the lost answer
+            run.sync()
+    report = run.sync()
+    contact = int(run.remote_id(P, p.id))
+    assert [n["content"] for n in run.server.store.notes(contact_id=contact)] == ["Called\nAbout Q4 and Q1."]
+    with run.ctx.store.read() as s:
+        ids = list(s.scalars(text("SELECT id FROM touchpoint WHERE deleted_at IS NULL")))
+        live = touchpoints.get_many(s, ids)
+    assert [(x.id, x.body) for x in live] == [(t.id, "About Q4 and Q1.")], report.counts
+    assert report.conflicts == 0
+    assert sum(c.total for c in run.sync().counts.values()) == 0
 
 
 def test_a_lost_create_is_found_by_its_external_id_not_doubled(run: Run) -> None:

@@ -65,6 +65,7 @@ class MemoryConnector:
     kind = AccountKind.KANBERT
     entities: tuple[Entity, ...] = (Entity.COMPANY, Entity.PERSON)
     write_only: Mapping[Entity, tuple[str, ...]] = {}
+    replaced_on_update: frozenset[Entity] = frozenset()
 
     def __init__(self, remote: MemoryRemote, *, page_size: int = 7) -> None:
         self.remote = remote
