@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server, lines = COMMANDS[args.emulator].build(args)
     server.faults.latency = args.latency
     server.faults.set_error_rate(args.error_rate)
+    # Ctrl+C and SIGTERM stop it, also where it was started with SIGINT ignored (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     server.start()
     try:
         print("\n".join(lines), "Ctrl+C stops it.", sep="\n", flush=True)
@@ -114,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
