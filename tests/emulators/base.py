@@ -438,20 +438,37 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests read `EmulatorServer.requests()` instead of stderr."""
 
-    def _read_body(self) -> bytes:
+    def _read_body(self) -> bytes | None:
+        """The request body; None when the client went away before sending all of it (a process killed mid-request):
+        like a real server, the emulator then never executes the request — an empty or cut body must not be read as
+        a request of its own (a PUT of nothing would blank the record)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            while True:
+                line = self.rfile.readline()
+                if not line.endswith(b"\n"):
+                    return None
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    break
+                chunk = self.rfile.read(size)
+                if len(chunk) < size or not self.rfile.readline().endswith(b"\n"):
+                    return None
+                chunks.append(chunk)
             while self.rfile.readline().strip():  # trailers
                 pass
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        if not length:
+            return b""
+        body = self.rfile.read(length)
+        return body if len(body) == length else None
 
     def _dispatch(self) -> None:
         body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         request = Request(
             method=self.command,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -907,3 +909,34 @@ def test_command_line_build() -> None:
         ) in lines
     finally:
         server.server_close()
+
+
+@pytest.mark.parametrize("sent", ["headers only", "half the body", "chunked, cut"])
+def test_a_request_whose_client_died_before_its_body_was_sent_is_never_executed(
+    cobra: CobraEmulator, api: httpx.Client, sent: str
+) -> None:
+    # A process killed while sending a PUT: the server got the headers and maybe part of the body. A real server
+    # waits for the whole body and drops the request when the connection ends first; executing it as a PUT of
+    # nothing would blank the person (the kill -9 trials met exactly that).
+    person = make_person(api)
+    body = json.dumps({"firstname": "Irmgard", "lastname": "Brandt"}).encode()
+    url = httpx.URL(f"{cobra.api_url}/people/{person['id']}")
+    head = [f"PUT {url.raw_path.decode()} HTTP/1.1", f"Host: {url.host}:{url.port}", "Content-Type: application/json"]
+    head += [f"{k}: {v}" for k, v in api.headers.items() if k.lower().startswith(("authorization", "x-"))]
+    if sent == "chunked, cut":
+        head.append("Transfer-Encoding: chunked")
+        payload = f"{len(body):x}\r\n".encode() + body[: len(body) // 2]
+    else:
+        head.append(f"Content-Length: {len(body)}")
+        payload = b"" if sent == "headers only" else body[: len(body) // 2]
+    with socket.create_connection((url.host, url.port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+        sock.shutdown(socket.SHUT_WR)  # the client is gone: nothing more comes
+        assert sock.recv(1024) == b""  # no answer: the request was dropped, not executed
+    again = ok(api.get(f"/people/{person['id']}"))
+    assert (again["firstname"], again["lastname"]) == ("Ilse", "Brandt")
+    # the full request still works
+    assert (
+        ok(api.put(f"/people/{person['id']}", content=body, headers={"Content-Type": "application/json"}))["firstname"]
+        == "Irmgard"
+    )
