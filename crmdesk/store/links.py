@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -219,10 +220,21 @@ def unconfirmed(s: Session, account_id: str, entity: Entity) -> list[Link]:
     return [_link(row) for row in s.scalars(stmt)]
 
 
-def mark_sent(s: Session, account_id: str, entity: Entity, local_id: str, sent: str) -> None:
-    """Note what a push is about to write (cleared by the `save` after its local commit)."""
-    s.execute(
-        update(SyncLink)
-        .where(SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id)
-        .values(sent=sent)
-    )
+def mark_sent(s: Session, account_id: str, entity: Entity, local_id: str, changes: Mapping[str, Any]) -> None:
+    """Note what a push is about to write (field → value, None for removed), after what earlier pushes whose local
+    commit never came wrote (cleared by the `save` after its local commit). All of them are kept: the server may hold
+    any one of those values, and each is crmdesk's own, not a colleague's edit."""
+    where = (SyncLink.account_id == account_id, SyncLink.entity == entity.value, SyncLink.local_id == local_id)
+    earlier = sent_pushes(s.scalar(select(SyncLink.sent).where(*where)))
+    text = json.dumps([*earlier, dict(changes)], sort_keys=True, ensure_ascii=False)
+    s.execute(update(SyncLink).where(*where).values(sent=text))
+
+
+def sent_pushes(sent: str | None) -> list[dict[str, Any]]:
+    """The changes of the pushes a link's `sent` notes, oldest first (a link written before 2026-11-26 (5) holds
+    one push as a bare object)."""
+    if not sent:
+        return []
+    value = json.loads(sent)
+    pushes = value if isinstance(value, list) else [value]
+    return [p for p in pushes if isinstance(p, dict)]

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -146,6 +146,7 @@ class SyncEngine:
         guard_share: Largest share of an account's linked records a run may delete without asking...
         guard_min: ...once it deletes more than this many.
         crash_after_push: Tests only: raise after the n-th remote write, before its local commit.
+        crash_before_push: Tests only: raise once the n-th update is marked as sent, before its request goes out.
     """
 
     def __init__(
@@ -161,6 +162,7 @@ class SyncEngine:
         guard_share: float = GUARD_SHARE,
         guard_min: int = GUARD_MIN,
         crash_after_push: int | None = None,
+        crash_before_push: int | None = None,
     ) -> None:
         self.store = store
         self.account = account
@@ -180,6 +182,7 @@ class SyncEngine:
         self._done = 0
         self._pushes = 0
         self._crash_after_push = crash_after_push
+        self._crash_before_push = crash_before_push
         # local id ⇄ remote id per referenced entity type, kept current as the run links records
         self._to_remote: dict[Entity, dict[str, str]] = {}
         self._to_local: dict[Entity, dict[str, str]] = {}
@@ -446,7 +449,7 @@ class SyncEngine:
         for link in waiting:
             self.cancel.check()
             assert link.sent is not None and link.remote_id is not None
-            pushed = _pushed(loads(link.base), json.loads(link.sent))
+            pushed = _pushed(loads(link.base), links.sent_pushes(link.sent))
             fields, _ = self._translate(pushed, to_local=False)
             try:
                 found = self.connector.find_created(entity, link.local_id, fields, taken=self._taken(entity))
@@ -629,7 +632,7 @@ class SyncEngine:
         if base is not None:
             base = {k: v for k, v in base.items() if k not in local_hidden}
             if link is not None and link.sent and remote is not None:
-                base = _with_echo(base, json.loads(link.sent), remote)
+                base = _with_echo(base, links.sent_pushes(link.sent), remote)
         plan = decide(base, local, remote, prefer=self._prefer(rec, item))
         seq = rec.stamp.change_seq if rec is not None else 0
 
@@ -789,7 +792,9 @@ class SyncEngine:
             old_remote = dict(restored.fields or {})
             return self.connector.update(entity, item.remote_id, new_remote, old_remote, version=item.version)
         with self.store.write() as s:  # until the local commit: a run killed in between knows its own echo
-            links.mark_sent(s, acc, entity, local_id, json.dumps(pushed, sort_keys=True, ensure_ascii=False))
+            links.mark_sent(s, acc, entity, local_id, pushed)
+        if self._crash_before_push is not None and self._pushes + 1 >= self._crash_before_push:
+            raise _SimulatedCrash()
         try:
             return self.connector.update(entity, item.remote_id, new_remote, old_remote, version=item.version)
         except RemoteNotFound:
@@ -902,31 +907,34 @@ def _gone(item: RemoteItem | None) -> RemoteItem | None:
     return None if item is None else RemoteItem(item.remote_id, "", None)
 
 
-def _pushed(base: dict[str, Value], sent: dict[str, Value]) -> dict[str, Value]:
-    """What a push wrote: the base with the fields it changed (`sent`: key → value, None for removed)."""
+def _pushed(base: dict[str, Value], pushes: list[dict[str, Any]]) -> dict[str, Value]:
+    """What uncommitted pushes wrote, in turn: the base with the fields each changed (key → value, None for removed)."""
     out = dict(base)
-    for key, value in sent.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = tuple(value) if isinstance(value, list) else value  # JSON has no tuples
-    return out
-
-
-def _with_echo(base: dict[str, Value], sent: dict[str, Value], remote: Fields) -> dict[str, Value]:
-    """The base, with every field an earlier, uncommitted push changed (`sent`: key → value, None for removed)
-    taken as agreed where the remote holds exactly that value: it is crmdesk's own write coming back (the run died
-    before its local commit), not a colleague's edit — so a newer local edit of the field is a local change, not a
-    conflict it would lose."""
-    out = dict(base)
-    for key, value in sent.items():
-        if isinstance(value, list):
-            value = tuple(value)  # JSON has no tuples
-        if remote.get(key) == value:
+    for sent in pushes:
+        for key, value in sent.items():
             if value is None:
                 out.pop(key, None)
             else:
-                out[key] = value
+                out[key] = tuple(value) if isinstance(value, list) else value  # JSON has no tuples
+    return out
+
+
+def _with_echo(base: dict[str, Value], pushes: list[dict[str, Any]], remote: Fields) -> dict[str, Value]:
+    """The base, with every field an earlier, uncommitted push changed (`pushes`, oldest first: key → value, None
+    for removed) taken as agreed where the remote holds exactly a value crmdesk sent: it is crmdesk's own write
+    coming back (the run died before its local commit), not a colleague's edit — so a newer local edit of the field
+    is a local change, not a conflict it would lose. Every push counts, not only the last: a second run may die
+    after marking its push and before sending it, while the server holds the first one's value."""
+    out = dict(base)
+    for sent in pushes:
+        for key, value in sent.items():
+            if isinstance(value, list):
+                value = tuple(value)  # JSON has no tuples
+            if remote.get(key) == value:
+                if value is None:
+                    out.pop(key, None)
+                else:
+                    out[key] = value
     return out
 
 
