@@ -179,7 +179,14 @@ def test_an_edited_note_is_replaced_there_without_a_conflict(run: Run) -> None:
         assert links.by_local(s, run.account.id, T, lonely.id) is None  # no person: it stays here
 
 
-@pytest.mark.parametrize("how", ["killed before the local commit", "answer of the new note lost"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "killed before the local commit",
+        "answer of the new note lost",
+        "killed, then a second edit killed before it went out",
+    ],
+)
 def test_an_edited_note_whose_swap_was_cut_short_is_neither_doubled_nor_lost(run: Run, how: str) -> None:
     # The edit deletes the old note and creates the new one; the run dies before it learns or stores the new id.
     # The next run must take the new note for this touchpoint's own: not a stranger to import (a double here),
@@ -197,13 +204,20 @@ def test_an_edited_note_whose_swap_was_cut_short_is_neither_doubled_nor_lost(run
         run.server.faults.lose_response(1, path=run.server.path_of("/contactNotes"), methods=["POST"])
         with pytest.raises(Exception):  # noqa: B017 - the run stops on the lost answer
             run.sync()
+    final = "About Q4 and Q1."
+    if how == "killed, then a second edit killed before it went out":
+        final = "About Q4, Q1 and Q2."
+        with run.ctx.store.write() as s:
+            touchpoints.update(s, touchpoints.get(s, t.id).replace(body=final))
+        with pytest.raises(_SimulatedCrash):
+            run.sync(crash_before_push=1)
     report = run.sync()
     contact = int(run.remote_id(P, p.id))
-    assert [n["content"] for n in run.server.store.notes(contact_id=contact)] == ["Called\nAbout Q4 and Q1."]
+    assert [n["content"] for n in run.server.store.notes(contact_id=contact)] == [f"Called\n{final}"]
     with run.ctx.store.read() as s:
         ids = list(s.scalars(text("SELECT id FROM touchpoint WHERE deleted_at IS NULL")))
         live = touchpoints.get_many(s, ids)
-    assert [(x.id, x.body) for x in live] == [(t.id, "About Q4 and Q1.")], report.counts
+    assert [(x.id, x.body) for x in live] == [(t.id, final)], report.counts
     assert report.conflicts == 0
     assert sum(c.total for c in run.sync().counts.values()) == 0
 
