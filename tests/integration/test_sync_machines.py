@@ -1,6 +1,6 @@
 """The emulator-backed sync state machine (tests/integration/sync_machine.py), once per CRM driver.
 
-CI runs the short profile: CRMDESK_MACHINE_EXAMPLES examples (default 8) of at most CRMDESK_MACHINE_STEPS steps
+CI runs the short profile: CRMDESK_MACHINE_EXAMPLES examples (default 6) of at most CRMDESK_MACHINE_STEPS steps
 (default 20) per CRM, derandomized so a failure replays. Dig deeper with e.g. CRMDESK_MACHINE_EXAMPLES=40, and vary
 the examples with `pytest --hypothesis-seed=N` (which turns derandomizing off).
 """
@@ -23,7 +23,7 @@ from crmdesk.store.engine import Store, open_store
 from tests.integration.drivers import MACHINE_DRIVERS, CrmDriver
 from tests.integration.sync_machine import machine_for
 
-EXAMPLES = int(os.environ.get("CRMDESK_MACHINE_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("CRMDESK_MACHINE_EXAMPLES", "6"))
 STEPS = int(os.environ.get("CRMDESK_MACHINE_STEPS", "20"))
 
 

@@ -217,7 +217,7 @@ def test_sync_machine(make_store: Callable[[], Store]) -> None:
     run_state_machine_as_test(
         SyncMachine,
         settings=settings(
-            max_examples=int(os.environ.get("CRMDESK_MACHINE_EXAMPLES", "40")),
+            max_examples=int(os.environ.get("CRMDESK_MACHINE_EXAMPLES", "30")),
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
