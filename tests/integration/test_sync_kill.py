@@ -256,10 +256,15 @@ def _stores(tmp_path: Path) -> Callable[[], Store]:
     return make
 
 
+@pytest.mark.parametrize("second_run", ["completes", "dies before its push goes out"])
 @pytest.mark.parametrize("driver_type", MACHINE_DRIVERS, ids=[d.name for d in MACHINE_DRIVERS])
-def test_a_newer_local_edit_beats_the_echo_of_a_killed_push(tmp_path: Path, driver_type: type[CrmDriver]) -> None:
-    """The kill test's find on Deskera, in process: Ada → Cem here, the sync sends Cem and dies before its local
-    commit, then Cem → Dora here; the next sync must send Dora (no clash: Cem was crmdesk's own value)."""
+def test_a_newer_local_edit_beats_the_echo_of_a_killed_push(
+    tmp_path: Path, driver_type: type[CrmDriver], second_run: str
+) -> None:
+    """The kill trials' finds, in process: Ada → Cem here, the sync sends Cem and dies before its local commit, then
+    Cem → Dora here; the next sync must send Dora (no clash: Cem was crmdesk's own value) — also when a sync in
+    between marked Dora as sent and died before sending it (found on cobra under load: the link kept only that last
+    push, Cem looked like a colleague's edit, the clash went to the server's side and Dora was lost)."""
     machine = machine_for(driver_type, _stores(tmp_path))()
     try:
         remote_id = machine.driver.create_person("Ada", "Bea")
@@ -274,37 +279,10 @@ def test_a_newer_local_edit_beats_the_echo_of_a_killed_push(tmp_path: Path, driv
         assert machine.driver.person_names(remote_id) == ("Cem", "Bea")  # sent, never committed here
         with machine.store.write() as s:
             people.update(s, people.get(s, local_id).replace(first_name="Dora"))
-        machine.sync()
-        with machine.store.read() as s:
-            clashes = [(c.field, c.local, c.remote) for c in conflicts.open_conflicts(s)]
-        assert (machine.person(local_id).first_name, clashes) == ("Dora", [])
-        assert machine.driver.person_names(remote_id) == ("Dora", "Bea")
-    finally:
-        machine.teardown()
-
-
-@pytest.mark.parametrize("driver_type", MACHINE_DRIVERS, ids=[d.name for d in MACHINE_DRIVERS])
-def test_two_killed_pushes_of_one_field_leave_no_clash(tmp_path: Path, driver_type: type[CrmDriver]) -> None:
-    """The kill trials' find (cobra, under load): Ada → Cem here, the sync sends Cem and dies before its local
-    commit; Cem → Dora here, the next sync marks Dora as sent and dies before the request goes out. The server holds
-    Cem — crmdesk's own value, not a colleague's — so the next sync sends Dora, with no clash (it took Cem for a
-    colleague's edit, the conflict went to the server's side and Dora was lost)."""
-    machine = machine_for(driver_type, _stores(tmp_path))()
-    try:
-        remote_id = machine.driver.create_person("Ada", "Bea")
-        machine.sync()
-        with machine.store.write() as s:
-            link = links.by_remote(s, machine.account.id, Entity.PERSON, remote_id)
-            assert link is not None
-            local_id = link.local_id
-            people.update(s, people.get(s, local_id).replace(first_name="Cem"))
-        with pytest.raises(_SimulatedCrash):
-            machine.sync(crash_after_push=1)
-        with machine.store.write() as s:
-            people.update(s, people.get(s, local_id).replace(first_name="Dora"))
-        with pytest.raises(_SimulatedCrash):
-            machine.sync(crash_before_push=1)
-        assert machine.driver.person_names(remote_id) == ("Cem", "Bea")  # Dora never went out
+        if second_run != "completes":
+            with pytest.raises(_SimulatedCrash):
+                machine.sync(crash_before_push=1)
+            assert machine.driver.person_names(remote_id) == ("Cem", "Bea")  # Dora never went out
         machine.sync()
         with machine.store.read() as s:
             clashes = [(c.field, c.local, c.remote) for c in conflicts.open_conflicts(s)]
