@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
             self.detail.show_record(entity, pending)
         elif (current := table.current_id()) is not None:
             self.detail.show_record(entity, current)
+        elif model.rowCount() == 0 and not model.loading:
+            self.detail.clear(entity, _no_match_text(model.query))
         else:
             self.detail.clear(entity)
         self._update_actions()
@@ -450,6 +452,9 @@ class MainWindow(QMainWindow):
             del self._pending_select[query.entity]
         elif pending is None and table.current_id() is None and table.model().rowCount() > 0:
             table.selectRow(0)  # like any address book: the pane shows the first record, not a blank
+        elif pending is None and table.model().rowCount() == 0:
+            # Nothing matches: the pane must not go on showing a record the list no longer holds.
+            self.detail.clear(query.entity, _no_match_text(query))
         self._update_actions()
 
     @Slot(object, int)
@@ -806,3 +811,16 @@ def _describe(rec: Any) -> str:
     if isinstance(rec, CompanyRecord):
         return rec.name
     return str(getattr(rec, "subject", "")) or "touchpoint"
+
+
+def _no_match_text(query: ListQuery) -> str:
+    """What the detail pane says when the list is empty: why, in the list's own terms."""
+    many = _NOUNS[query.entity][1]
+    search = query.search.strip()
+    if search and query.tag:
+        return f"No {many} tagged “{query.tag}” match “{search}”."
+    if search:
+        return f"No {many} match “{search}”."
+    if query.tag:
+        return f"No {many} are tagged “{query.tag}”."
+    return f"No {many} yet. Add one with Ctrl+N, or import a vCard or CSV file."

@@ -126,6 +126,13 @@ def test_create_find_edit_undo_redo_delete(qtbot: QtBot, window: MainWindow, ctx
     with qtbot.waitSignal(window.models[Entity.PERSON].query_applied, timeout=5000):
         pass
     assert _names(window) == []
+    # the pane no longer shows a person the list does not hold, and says why the list is empty
+    assert window.detail.shown is None
+    assert window.detail.html() == 'No people match “NEAR( "*”.'
+    # and says so again when the view is left and come back to
+    window.show_entity(Entity.COMPANY)
+    window.show_entity(Entity.PERSON)
+    assert window.detail.html() == 'No people match “NEAR( "*”.'
     window.search.clear()
     QTest.keyClick(window.search, Qt.Key.Key_Return)
     _settle(qtbot, window)

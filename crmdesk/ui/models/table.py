@@ -210,6 +210,11 @@ class PagedTableModel(QAbstractTableModel):
         return self._wanted
 
     @property
+    def loading(self) -> bool:
+        """Whether the first page of the latest query is still on its way."""
+        return self._page_job is not None
+
+    @property
     def entity(self) -> Entity:
         return self._wanted.entity
 

@@ -124,13 +124,14 @@ class DetailPane(QWidget):
         """The pane's current text as plain text (tests read it)."""
         return self._browser.toPlainText() if self._shown else self._placeholder.text()
 
-    def clear(self, entity: Entity) -> None:
+    def clear(self, entity: Entity, text: str = "") -> None:
+        """Show no record: `text`, else the hint to select one."""
         if self._job is not None:
             self._job.cancel.set()
             self._job = None
         self._shown = None
         self._empty_entity = entity
-        self._placeholder.setText(_EMPTY_TEXT[entity])
+        self._placeholder.setText(text or _EMPTY_TEXT[entity])
         self._stack.setCurrentWidget(self._placeholder)
 
     def show_record(self, entity: Entity, record_id: str) -> None:
