@@ -231,10 +231,10 @@ def mark_sent(s: Session, account_id: str, entity: Entity, local_id: str, change
 
 
 def sent_pushes(sent: str | None) -> list[dict[str, Any]]:
-    """The changes of the pushes a link's `sent` notes, oldest first (a link written before 2026-11-26 (5) holds
-    one push as a bare object)."""
+    """The changes of the pushes a link's `sent` notes, oldest first, with list values as the tuples they were (JSON
+    has no tuples; a link written before 2026-11-26 (5) holds one push as a bare object)."""
     if not sent:
         return []
     value = json.loads(sent)
     pushes = value if isinstance(value, list) else [value]
-    return [p for p in pushes if isinstance(p, dict)]
+    return [{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()} for p in pushes if isinstance(p, dict)]

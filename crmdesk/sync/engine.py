@@ -915,7 +915,7 @@ def _pushed(base: dict[str, Value], pushes: list[dict[str, Any]]) -> dict[str, V
             if value is None:
                 out.pop(key, None)
             else:
-                out[key] = tuple(value) if isinstance(value, list) else value  # JSON has no tuples
+                out[key] = value
     return out
 
 
@@ -925,17 +925,7 @@ def _with_echo(base: dict[str, Value], pushes: list[dict[str, Any]], remote: Fie
     coming back (the run died before its local commit), not a colleague's edit — so a newer local edit of the field
     is a local change, not a conflict it would lose. Every push counts, not only the last: a second run may die
     after marking its push and before sending it, while the server holds the first one's value."""
-    out = dict(base)
-    for sent in pushes:
-        for key, value in sent.items():
-            if isinstance(value, list):
-                value = tuple(value)  # JSON has no tuples
-            if remote.get(key) == value:
-                if value is None:
-                    out.pop(key, None)
-                else:
-                    out[key] = value
-    return out
+    return _pushed(base, [{k: v for k, v in sent.items() if remote.get(k) == v} for sent in pushes])
 
 
 def get_records(s: Session, entity: Entity, ids: list[str]) -> list[Record]:
