@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,13 +163,21 @@ def _current_revision(path: Path, busy_timeout_ms: int) -> str | None:
         raise _store_error(path, e) from e
 
 
-def open_store(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, migrate: bool = True) -> Store:
+def open_store(
+    path: Path,
+    *,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    migrate: bool = True,
+    on_upgrade: Callable[[str], None] | None = None,
+) -> Store:
     """Open (creating if need be) the store at `path` and bring its schema up to date.
 
     Args:
         path: the SQLite file; its folder is created if missing.
         busy_timeout_ms: how long a statement waits for another process's lock.
         migrate: run Alembic upgrades (False only for tools that inspect a file as it is).
+        on_upgrade: called with the file's schema revision before an existing store is upgraded (it can take
+            a while: migration 0005 re-indexes every person, ~20 s at 100,000), so the caller can say so.
 
     Raises:
         StoreError: the file is damaged, not a database, locked, unreadable, or of a newer schema.
@@ -194,6 +202,8 @@ def open_store(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, mi
                     hints=("Update crmdesk to open it; this version has not changed the file.",),
                 )
             if migrate and revision != HEAD:
+                if revision is not None and on_upgrade is not None:
+                    on_upgrade(revision)
                 _upgrade(engine, revision)
     except BaseException:
         engine.dispose()

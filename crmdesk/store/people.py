@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from crmdesk.domain import normalize, validate
 from crmdesk.domain.changes import ChangeSet, Kind
 from crmdesk.domain.records import Birthday, BusinessCardRecord, Entity, PersonRecord, Stamp
 from crmdesk.errors import NotFoundError
-from crmdesk.store import common, companies, touchpoints
+from crmdesk.store import common, companies, order, touchpoints
 from crmdesk.store.schema import BusinessCard, Company, Person, PersonTag, Tag
 
 _FIELDS = ("salutation", "title", "first_name", "middle_name", "last_name", "suffix", "gender", "notes", "lifecycle")
@@ -132,7 +132,7 @@ def create(s: Session, rec: PersonRecord, *, region: str = "DE") -> tuple[Person
     rec = _link_companies(s, validate.check_person(rec, region=region), region=region)
     seq = common.next_seq(s)
     now = common.utc_now()
-    common.core_insert(s, Person, [_person_row(rec, seq=seq, now=now, created=now, region=region)])
+    _insert_people(s, [_person_row(rec, seq=seq, now=now, created=now, region=region)])
     _write_children(s, rec, seq=seq, now=now)
     companies.refresh_people_counts(s, _company_ids(rec))
     return get(s, rec.id), ChangeSet.of(Entity.PERSON, Kind.CREATE, [rec.id], related=_related(rec))
@@ -152,6 +152,7 @@ def update(s: Session, rec: PersonRecord, *, region: str = "DE") -> tuple[Person
     row = _person_row(rec, seq=seq, now=now, created=None, region=region)
     row.pop("id")
     row["deleted_at"] = None
+    _keep_in_order(s, rec.id, row)
     s.execute(sql_update(Person).where(Person.id == rec.id).values(**row))
     s.execute(
         sql_update(BusinessCard)
@@ -211,7 +212,7 @@ def bulk_insert(
         if rec.tags:
             tag_links.append((rec.id, rec.tags))
     if person_rows:
-        common.core_insert(s, Person, person_rows)
+        _insert_people(s, person_rows)
     if card_rows:
         common.core_insert(s, BusinessCard, card_rows)
     common.insert_contact_data(s, owners)
@@ -225,6 +226,7 @@ def refresh_summaries(s: Session, person_ids: Sequence[str], *, region: str = "D
     """Recompute the summary columns of these people (after a company was renamed, say)."""
     for rec in get_many(s, person_ids, include_deleted=True):
         row = _summary(rec, region=region)
+        _keep_in_order(s, rec.id, row)
         s.execute(sql_update(Person).where(Person.id == rec.id).values(**row))
 
 
@@ -286,6 +288,21 @@ def _person_row(rec: PersonRecord, *, seq: int, now: Any, created: Any, region: 
     if created is not None:
         row["created_at"] = created
     return row
+
+
+def _insert_people(s: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new person rows, each given its `num` and its position in name order (store/order.py)."""
+    first = int(s.execute(select(func.max(Person.num))).scalar() or 0) + 1
+    for num, row in enumerate(rows, start=first):
+        row["num"] = num
+    order.insert_in_order(s, rows, lambda placed: common.core_insert(s, Person, placed))
+
+
+def _keep_in_order(s: Session, person_id: str, row: dict[str, Any]) -> None:
+    """Give an updated person row a new position in name order when its name key changes."""
+    num, key, pos = s.execute(select(Person.num, Person.k_name, Person.name_pos).where(Person.id == person_id)).one()
+    if row["k_name"] != key:
+        row["name_pos"] = order.reposition(s, num, row["k_name"], pos)
 
 
 def _summary(rec: PersonRecord, *, region: str) -> dict[str, Any]:

@@ -79,6 +79,11 @@ class ChangeCounter(Base):
 
 class Person(Tracked, Base):
     __tablename__ = "person"
+    __table_args__ = (
+        Index("ux_person_name_pos", "name_pos", unique=True),
+        # The name order of all rows, tombstones too (order.py's neighbours; covering them), and the People list's.
+        Index("ix_person_name_order", "k_name", "num", "name_pos"),
+    )
 
     num: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -113,6 +118,9 @@ class Person(Tracked, Base):
     k_email: Mapped[str] = mapped_column(String, default="")
     k_phone: Mapped[str] = mapped_column(String, default="")
     k_tags: Mapped[str] = mapped_column(String, default="")
+    # The name order as an integer, the search index's rowid (store/order.py). Never NULL: a trigger refuses it; the
+    # column is nullable only because SQLite can add a NOT NULL column to a filled table just by copying the table.
+    name_pos: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Company(Tracked, Base):
@@ -278,8 +286,8 @@ class Relation(Tracked, Base):
 _LIVE = text("deleted_at IS NULL")
 _SORT_KEYS: tuple[tuple[Table, tuple[str, ...]], ...] = (
     (
-        cast(Table, Person.__table__),
-        ("k_name", "k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at"),
+        cast(Table, Person.__table__),  # and the name: ix_person_name_order, over every row (order.py needs them)
+        ("k_company", "k_position", "k_email", "k_phone", "k_tags", "updated_at"),
     ),
     (cast(Table, Company.__table__), ("k_name", "k_industry", "k_city", "k_phone", "k_email", "people_count")),
     (cast(Table, Touchpoint.__table__), ("occurred_at", "type", "k_subject", "k_people", "k_company")),

@@ -126,10 +126,9 @@ def count_matches(s: Session, fts_table: str, query: str, *, cap: int | None = N
     a cap (FTS5 stops reading there); a phrase ending in a one-letter word has no prefix index and matches most
     records anyway.
     """
-    phrases = fts_phrases(query)
-    if not phrases:
+    if not fts_phrases(query):
         return 0
-    if all(len(p[-1]) == 1 for p in phrases):
+    if not has_prefix_index(query):
         return None
     _check_table(fts_table)
     expr = match_expression(query)
@@ -140,15 +139,30 @@ def count_matches(s: Session, fts_table: str, query: str, *, cap: int | None = N
     return int(n or 0)
 
 
+def has_prefix_index(query: str) -> bool:
+    """Whether the index's prefix indexes serve `query`: some phrase ends in a word of two letters or more. A
+    phrase of one-letter words only is served by no prefix index (FTS5 merges every word starting with it)."""
+    return any(len(p[-1]) > 1 for p in fts_phrases(query))
+
+
+def match_clause(fts_table: str, query: str) -> ColumnElement[bool]:
+    """`fts_table MATCH` the safe expression of `query`, for a statement that selects from the FTS table."""
+    _check_table(fts_table)
+    expr = match_expression(query)
+    if expr is None:
+        raise ValueError("no searchable word in the query")
+    return text(f"{fts_table} MATCH :fts_q").bindparams(fts_q=expr)  # type: ignore[return-value]
+
+
 def _check_table(fts_table: str) -> None:
     if fts_table not in {"person_fts", "company_fts", "touchpoint_fts"}:
         raise ValueError(f"unknown FTS table {fts_table}")
 
 
-def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str, *, walk: bool = False) -> ColumnElement[bool]:
-    """A WHERE clause: the row's `num` is among the FTS matches of `query`.
+def rowid_in_match(col: ColumnElement[int], fts_table: str, query: str, *, walk: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause: the row's index rowid column `col` (FTS_ROWID) is among the FTS matches of `query`.
 
-    With `walk`, the clause is written `+num IN (…)`: the unary plus keeps SQLite from looking rows up by the
+    With `walk`, the clause is written `+col IN (…)`: the unary plus keeps SQLite from looking rows up by the
     match list, so it walks the index that gives the ORDER BY and keeps the rows found in the list.
     """
     _check_table(fts_table)
@@ -156,16 +170,19 @@ def num_in_match(num_col: ColumnElement[int], fts_table: str, query: str, *, wal
     if expr is None:
         raise ValueError("no searchable word in the query")
     if walk:
-        table_name = num_col.table.name
-        sql = f"+{table_name}.num IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts_q)"
+        table_name = col.table.name
+        sql = f"+{table_name}.{col.name} IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts_q)"
         return text(sql).bindparams(fts_q=expr)  # type: ignore[return-value]
     fts = table(fts_table, column("rowid"))
-    sub = select(fts.c.rowid).where(text(f"{fts_table} MATCH :fts_q").bindparams(fts_q=expr))
-    return num_col.in_(sub.scalar_subquery())
+    return col.in_(select(fts.c.rowid).where(match_clause(fts_table, query)).scalar_subquery())
 
 
 # The tokenizer every FTS table uses (migration 0001; a test checks the live tables against it).
 TOKENIZE = "unicode61 remove_diacritics 2"
+
+# The column each table's index takes its rowid from (migrations 0001 and 0005). People are indexed under their
+# position in name order, so the index hands out their matches in the People list's order (store/order.py).
+FTS_ROWID = {"person": "name_pos", "company": "num", "touchpoint": "num"}
 
 _FTS_COLUMNS = {
     "person": ("display_name", "company_name", "position", "email", "phone", "tags_text", "notes", "search_extra"),
@@ -192,7 +209,8 @@ def bulk_insert_fts(s: Session, table: str) -> Iterator[None]:
     col_list = ", ".join(cols)
     s.execute(
         text(
-            f"INSERT INTO {table}_fts(rowid, {col_list}) SELECT num, {col_list} FROM {table} WHERE num > :last"
+            f"INSERT INTO {table}_fts(rowid, {col_list}) SELECT {FTS_ROWID[table]}, {col_list} FROM {table} "
+            f"WHERE num > :last ORDER BY {FTS_ROWID[table]}"  # in rowid order: FTS5 flushes its buffer on a step back
         ).bindparams(last=last)
     )
     s.execute(text(sql))

@@ -241,6 +241,7 @@ PROBED_SEARCHES = ["a", "e", "q", "mü", "gmbh", "vip", "+49", "ma s", "o'b", "z
     "entity, column, descending",
     [
         (Entity.PERSON, "name", False),
+        (Entity.PERSON, "name", True),
         (Entity.PERSON, "company", True),
         (Entity.PERSON, "updated", True),
         (Entity.COMPANY, "city", False),

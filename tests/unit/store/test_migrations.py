@@ -100,7 +100,8 @@ def test_sort_indexes_cover_live_rows_only(migrated: Path) -> None:
         found = dict(rows.fetchall())
     finally:
         conn.close()
-    assert len(found) == 18
+    assert len(found) == 17  # people's name order is ix_person_name_order, over every row (store/order.py)
+    assert "ix_person_sort_k_name" not in found
     for name, sql in found.items():
         assert "WHERE deleted_at IS NULL" in sql, name
 
@@ -117,11 +118,14 @@ def test_migration_creates_fts_tables_and_their_triggers(migrated: Path) -> None
             assert tuple(info) == cols
     finally:
         conn.close()
-    assert triggers == {f"{t}_fts_{op}": t for t in ("person", "company", "touchpoint") for op in ("ai", "ad", "au")}
+    fts_triggers = {f"{t}_fts_{op}": t for t in ("person", "company", "touchpoint") for op in ("ai", "ad", "au")}
+    guards = {"person_name_pos_required_insert": "person", "person_name_pos_required_update": "person"}
+    assert triggers == fts_triggers | guards
     for name, sql in fts_sql.items():
         table = name.removesuffix("_fts")
         assert f"content='{table}'" in sql
-        assert "content_rowid='num'" in sql
+        # people are indexed under their position in name order (migration 0005), the others under their num
+        assert f"content_rowid='{'name_pos' if table == 'person' else 'num'}'" in sql
         assert "prefix='2 3'" in sql
         assert "remove_diacritics 2" in sql
 

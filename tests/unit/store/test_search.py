@@ -274,13 +274,13 @@ def test_match_expression_quotes_every_word() -> None:
     assert search.fts_terms("y" * 500) == ["y" * search.MAX_TERM_LENGTH]
 
 
-def test_num_in_match_refuses_unknown_tables() -> None:
+def test_rowid_in_match_refuses_unknown_tables() -> None:
     from sqlalchemy import column
 
     with pytest.raises(ValueError):
-        search.num_in_match(column("num"), "person; DROP TABLE person", "x")
+        search.rowid_in_match(column("num"), "person; DROP TABLE person", "x")
     with pytest.raises(ValueError):
-        search.num_in_match(column("num"), "person_fts", "!!!")
+        search.rowid_in_match(column("num"), "person_fts", "!!!")
 
 
 @settings(max_examples=200, deadline=None)
