@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from crmdesk.context import Context
     from crmdesk.ui import icons, messages, style
@@ -140,12 +140,27 @@ def main(argv: list[str] | None = None) -> int:
     style.apply(app)
     messages.set_log_file(log_file)
 
+    notices: list[QWidget] = []
+
+    def on_upgrade(revision: str) -> None:
+        log.info("the store is of schema %s: upgrading it", revision)
+        notices.append(
+            messages.startup_notice(
+                "Updating your address book",
+                "This version of crmdesk keeps it a little differently. It happens once; with many thousands of "
+                "people it takes up to a minute.",
+            )
+        )
+
     try:
-        ctx = Context.open()
+        ctx = Context.open(on_upgrade=on_upgrade)
     except StoreError as e:
         log.error("%s", e)
         messages.warn(None, e.message, hints=e.hints, title="crmdesk cannot open its database")
         return 1
+    finally:
+        for notice in notices:
+            notice.close()
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         log.error("uncaught exception", exc_info=(kind, exc, tb))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,15 +35,22 @@ class Context:
         return self.settings.default_region
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Context:
-        """Open the store and settings under `data_dir` (platform default when None).
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        on_upgrade: Callable[[str], None] | None = None,
+    ) -> Context:
+        """Open the store and settings under `data_dir` (platform default when None); `on_upgrade` is told before
+        an existing store's schema is upgraded (store.engine.open_store).
 
         Raises:
             StoreError: the database cannot be used; its message names the file and what to do.
         """
         if data_dir is not None:
             paths.set_data_dir(data_dir)
-        store = open_store(paths.database_file(), busy_timeout_ms=busy_timeout_ms)
+        store = open_store(paths.database_file(), busy_timeout_ms=busy_timeout_ms, on_upgrade=on_upgrade)
         return cls(store=store, settings=settings.load(paths.settings_file()))
 
     def close(self) -> None:

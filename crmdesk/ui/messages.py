@@ -84,3 +84,44 @@ def crash(parent: QWidget | None, exc: BaseException) -> None:
         clipboard = QApplication.clipboard()
         if clipboard is not None:
             clipboard.setText(detail)
+
+
+def startup_notice(title: str, text: str) -> QWidget:
+    """A small window saying what start-up is busy with (a schema upgrade), shown before the main window exists.
+
+    It is painted before the caller goes on, since the caller keeps the GUI thread until it closes the notice.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+
+    from crmdesk.ui import icons
+
+    notice = QWidget(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    notice.setObjectName("startupNotice")
+    notice.setStyleSheet(
+        "QWidget#startupNotice { background: #ffffff; border: 1px solid #cfd6df; border-radius: 8px; }"
+    )
+    icon = QLabel()
+    icon.setPixmap(icons.app_icon().pixmap(48, 48))
+    heading = QLabel(f"<b>{title}</b>")
+    heading.setWordWrap(True)
+    body = QLabel(text)
+    body.setWordWrap(True)
+    body.setStyleSheet("color: #4b5563;")
+    column = QVBoxLayout()
+    column.addWidget(heading)
+    column.addWidget(body)
+    row = QHBoxLayout(notice)
+    row.setContentsMargins(20, 18, 24, 18)
+    row.setSpacing(16)
+    row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+    row.addLayout(column, 1)
+    notice.setFixedWidth(440)
+    notice.adjustSize()
+    screen = QApplication.primaryScreen()
+    if screen is not None:
+        notice.move(screen.availableGeometry().center() - notice.rect().center())
+    notice.show()
+    notice.repaint()
+    QApplication.processEvents()
+    return notice
