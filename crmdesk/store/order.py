@@ -96,11 +96,13 @@ def _neighbours(s: Session, keys: Sequence[Key]) -> list[tuple[int | None, int |
         chunk = keys[start : start + _MAX_KEYS]
         rows = s.execute(
             text(
-                "SELECT (SELECT name_pos FROM person WHERE (k_name, num) < (j.value ->> 0, j.value ->> 1) "
-                "AND num != j.value ->> 1 AND name_pos >= :low ORDER BY k_name DESC, num DESC LIMIT 1), "
-                "(SELECT name_pos FROM person WHERE (k_name, num) > (j.value ->> 0, j.value ->> 1) "
-                "AND num != j.value ->> 1 AND name_pos >= :low ORDER BY k_name, num LIMIT 1) "
-                "FROM json_each(:keys) AS j ORDER BY j.key"
+                "WITH key(i, k, n) AS (SELECT j.key, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') "
+                "FROM json_each(:keys) AS j) "
+                "SELECT (SELECT name_pos FROM person WHERE (k_name, num) < (key.k, key.n) AND num != key.n "
+                "AND name_pos >= :low ORDER BY k_name DESC, num DESC LIMIT 1), "
+                "(SELECT name_pos FROM person WHERE (k_name, num) > (key.k, key.n) AND num != key.n "
+                "AND name_pos >= :low ORDER BY k_name, num LIMIT 1) "
+                "FROM key ORDER BY key.i"
             ).bindparams(keys=json.dumps(chunk, ensure_ascii=False), low=LOW)
         )
         out += [(lo, hi) for lo, hi in rows]

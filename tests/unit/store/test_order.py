@@ -131,7 +131,7 @@ def test_positions_stay_in_name_order_under_random_writes(
     monkeypatch.setattr(order, "LOW", -512)
     monkeypatch.setattr(order, "HIGH", 512)
     machine = type("Machine", (OrderMachine,), {"make_store": staticmethod(make_store)})
-    run_state_machine_as_test(machine, settings=settings(max_examples=10, stateful_step_count=20, deadline=None))
+    run_state_machine_as_test(machine, settings=settings(max_examples=8, stateful_step_count=20, deadline=None))
 
 
 @pytest.fixture
