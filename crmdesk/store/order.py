@@ -16,7 +16,6 @@ Everything happens in the writer's transaction, so a crash rolls positions back 
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ STEP = 1 << 32  # between positions written in one go: 32 halvings of a gap befo
 LOW, HIGH = -(1 << 61), 1 << 61  # positions live here; below LOW is the scratch range of a move
 _SCRATCH = -(1 << 62)
 _MIN_ROOM = 1 << 16  # a window is spread out only when its rows end up at least this far apart
-_MAX_KEYS = 20_000  # neighbours looked up per statement (a JSON list bound to one parameter)
+_MAX_KEYS = 2_000  # neighbours looked up per statement: 4,000 parameters (SQLite allows 32,766 since 3.32)
 
 Key = tuple[str, int]  # (k_name, num)
 
@@ -94,16 +93,20 @@ def _neighbours(s: Session, keys: Sequence[Key]) -> list[tuple[int | None, int |
     out: list[tuple[int | None, int | None]] = []
     for start in range(0, len(keys), _MAX_KEYS):
         chunk = keys[start : start + _MAX_KEYS]
+        values = ", ".join(f"({i}, :k{i}, :n{i})" for i in range(len(chunk)))
+        params: dict[str, Any] = {"low": LOW}
+        for i, (k, n) in enumerate(chunk):
+            params[f"k{i}"], params[f"n{i}"] = k, n
         rows = s.execute(
             text(
-                "WITH key(i, k, n) AS (SELECT j.key, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') "
-                "FROM json_each(:keys) AS j) "
+                f"WITH key(i, k, n) AS (VALUES {values}) "
                 "SELECT (SELECT name_pos FROM person WHERE (k_name, num) < (key.k, key.n) AND num != key.n "
                 "AND name_pos >= :low ORDER BY k_name DESC, num DESC LIMIT 1), "
                 "(SELECT name_pos FROM person WHERE (k_name, num) > (key.k, key.n) AND num != key.n "
                 "AND name_pos >= :low ORDER BY k_name, num LIMIT 1) "
                 "FROM key ORDER BY key.i"
-            ).bindparams(keys=json.dumps(chunk, ensure_ascii=False), low=LOW)
+            ),
+            params,
         )
         out += [(lo, hi) for lo, hi in rows]
     return out
