@@ -115,8 +115,7 @@ def _where(q: ListQuery, *, walk: bool = False) -> list[ColumnElement[bool]]:
         if search.match_expression(q.search) is None:
             conds.append(false())  # only punctuation or symbols: nothing can match them literally
         else:
-            rowid = getattr(t, search.FTS_ROWID[t.__tablename__])
-            conds.append(search.rowid_in_match(rowid, _FTS[q.entity], q.search, walk=walk))
+            conds.append(search.rowid_in_match(_index_rowid(t), _FTS[q.entity], q.search, walk=walk))
     if q.tag:
         link_tag, link_owner = _TAG_LINKS[q.entity]
         conds.append(exists().where(link_owner == t.id, link_tag == Tag.id, Tag.name == q.tag))
@@ -186,20 +185,14 @@ def ordered_page(s: Session, q: ListQuery, *, after: tuple[Any, int] | None = No
     t = _TABLES[q.entity]
     fts_table = _FTS[q.entity]
     fts = table(fts_table, column("rowid"))
-    spec = q.sort_spec
-    sort_col = getattr(t, spec.sort)
-    pos = getattr(t, search.FTS_ROWID[t.__tablename__])
-    cols = [getattr(t, c.value) for c in COLUMNS[q.entity]]
-    stmt = (
-        select(t.id, t.num, sort_col, *cols)
-        .select_from(fts)
-        .join(t, pos == fts.c.rowid)
-        .where(search.match_clause(fts_table, q.search), *_where(replace(q, search="")))
-    )
+    sort_col = getattr(t, q.sort_spec.sort)
+    plain = _select(replace(q, search=""))  # the page's columns and every filter but the search
+    stmt = plain.select_from(fts).join(t, _index_rowid(t) == fts.c.rowid)
+    stmt = stmt.where(search.match_clause(fts_table, q.search))
     if after is not None:
         # The position to go on from, read from another alias of the table (not correlated with the page's rows).
         m = aliased(t)
-        m_sort, m_pos = getattr(m, spec.sort), getattr(m, search.FTS_ROWID[t.__tablename__])
+        m_sort, m_pos = getattr(m, q.sort_spec.sort), _index_rowid(t, alias=m)
         key = tuple_(m_sort, m.num)
         at = tuple_(literal(after[0], sort_col.type), literal(after[1], t.num.type))
         if q.descending:
@@ -209,6 +202,11 @@ def ordered_page(s: Session, q: ListQuery, *, after: tuple[Any, int] | None = No
             last_before = select(m_pos).where(key <= at).order_by(m_sort.desc(), m.num.desc()).limit(1)
             stmt = stmt.where(fts.c.rowid > func.coalesce(last_before.scalar_subquery(), order.LOW - 1))
     return _rows(s.execute(stmt.order_by(fts.c.rowid.desc() if q.descending else fts.c.rowid).limit(limit)))
+
+
+def _index_rowid(t: Any, *, alias: Any = None) -> Any:
+    """The column a table's search index takes its rowid from (search.FTS_ROWID), of `t` or an alias of it."""
+    return getattr(t if alias is None else alias, search.FTS_ROWID[t.__tablename__])
 
 
 def index_page(
