@@ -357,6 +357,15 @@ class AppcrmStore:
         with self.lock:
             return [self.to_json(kind, rec) for rec in self.tables[kind].values()]
 
+    def id_page(
+        self, kind: str, start: int, stop: int, *, descending: bool = False
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many records there are, the JSON of those at `start:stop` in id order): a page of a plain listing
+        without reading every record's JSON."""
+        with self.lock:
+            ids = sorted(self.tables[kind], reverse=descending)
+            return len(ids), [self.to_json(kind, self.tables[kind][i]) for i in ids[start:stop]]
+
     # -- activities ------------------------------------------------------------------------------------------
 
     def write_activity(self, record_id: str | int | None, raw: Any) -> dict[str, Any]:
