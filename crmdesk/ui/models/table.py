@@ -249,7 +249,7 @@ class PagedTableModel(QAbstractTableModel):
         job.signals.failed.connect(self._on_job_failed)
         self._page_job = job
         self._runner.read(job)
-        # The count starts once the first page is shown: the page must not share the CPU with a full count.
+        # The count starts once the first page is painted: the page must not share the CPU with a full count.
 
     def reload(self) -> None:
         """Load the current query again from the top (F5)."""
@@ -272,7 +272,7 @@ class PagedTableModel(QAbstractTableModel):
         job.signals.succeeded.connect(self._on_count_loaded)
         job.signals.failed.connect(self._on_job_failed)
         self._count_job = job
-        self._runner.read(job)
+        self._runner.read_after_paint(job)
 
     def _is_current(self, job: Job | None) -> bool:
         """Whether the job whose signal is being delivered is the latest of its kind (latest wins, by job:

@@ -143,7 +143,7 @@ class DetailPane(QWidget):
         job.signals.succeeded.connect(self._on_load_succeeded)
         job.signals.failed.connect(self._on_load_failed)
         self._job = job
-        self._runner.read(job)
+        self._runner.read_after_paint(job)  # the table's new selection is painted first
 
     def reload(self) -> None:
         if self._shown is not None:
