@@ -12,6 +12,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring_backend.MemoryKeyring"
 # keyring imports that module by name: tests/ must be on sys.path even in pytest's importlib mode, which adds nothing
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import compileall
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import keyring_backend
 import pytest
 from hypothesis import settings
 
+import crmdesk
 from crmdesk import paths
 from crmdesk.context import Context
 
@@ -27,6 +29,14 @@ from crmdesk.context import Context
 settings.register_profile("ci", deadline=None, print_blob=True)
 settings.register_profile("thorough", deadline=None, max_examples=2000, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile crmdesk once, as an installed copy is: the tests start ~80 `python -m crmdesk` processes
+    (the command line, kill -9 trials, packaging), and under PYTHONDONTWRITEBYTECODE (set by some shells and CI
+    images) each compiled every module from source again, ~0.3 s a start. The files go to the git-ignored
+    __pycache__ folders; writing them is atomic, so parallel workers may do it at once."""
+    compileall.compile_dir(Path(crmdesk.__file__).parent, quiet=1)
 
 
 @pytest.fixture(autouse=True)
