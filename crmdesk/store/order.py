@@ -15,6 +15,7 @@ Everything happens in the writer's transaction, so a crash rolls positions back 
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,6 +28,10 @@ LOW, HIGH = -(1 << 61), 1 << 61  # positions live here; below LOW is the scratch
 _SCRATCH = -(1 << 62)
 _MIN_ROOM = 1 << 16  # a window is spread out only when its rows end up at least this far apart
 _MAX_KEYS = 2_000  # neighbours looked up per statement: 4,000 parameters (SQLite allows 32,766 since 3.32)
+_SCAN_RATIO = 32
+"""A batch of keys at least 1/_SCAN_RATIO the size of the table reads the whole name order once and merges its keys
+in, instead of two index seeks per key (~30 µs a seek, ~1 µs a row scanned): demo data and imports add thousands
+of people at a time (30,000 into an empty store: 1.9 s of seeks), a pull adds pages of 100 to a small store."""
 
 Key = tuple[str, int]  # (k_name, num)
 
@@ -37,7 +42,9 @@ def insert_in_order(s: Session, rows: Sequence[dict[str, Any]], insert: Callable
     in first, so that spreading out the rows around the gap moves them too rather than colliding with them."""
     rest = sorted(rows, key=lambda r: (r["k_name"], r["num"]))
     while rest:
-        gaps = _neighbours(s, [(r["k_name"], r["num"]) for r in rest])
+        keys = [(r["k_name"], r["num"]) for r in rest]
+        large = len(keys) * _SCAN_RATIO >= (s.execute(text("SELECT max(num) FROM person")).scalar() or 0)
+        gaps = _neighbours_by_scan(s, keys) if large else _neighbours(s, keys)
         done = 0
         for (lo, hi), group in itertools.groupby(zip(gaps, rest, strict=True), key=lambda g: g[0]):
             m = len(list(group))
@@ -109,6 +116,29 @@ def _neighbours(s: Session, keys: Sequence[Key]) -> list[tuple[int | None, int |
             params,
         )
         out += [(lo, hi) for lo, hi in rows]
+    return out
+
+
+def _neighbours_by_scan(s: Session, keys: Sequence[Key]) -> list[tuple[int | None, int | None]]:
+    """`_neighbours` of many keys at once: one scan of the name order (the covering index, in key order), each
+    key placed in it by bisection. Python orders (str, int) pairs as SQLite orders (k_name, num): k_name has the
+    BINARY collation, and UTF-8 bytes sort as their code points do."""
+    line = s.execute(
+        text("SELECT k_name, num, name_pos FROM person WHERE name_pos >= :low ORDER BY k_name, num"), {"low": LOW}
+    ).all()
+    order = [(k, n) for k, n, _ in line]
+    out: list[tuple[int | None, int | None]] = []
+    for key in keys:
+        at = bisect.bisect_left(order, key)
+        before, after = at - 1, at
+        # A row with the key's own num (a renamed person: at most one, num is unique) is not its own neighbour.
+        if before >= 0 and line[before][1] == key[1]:
+            before -= 1
+        if after < len(line) and line[after][1] == key[1]:
+            after += 1
+        out.append(
+            (int(line[before][2]) if before >= 0 else None, int(line[after][2]) if after < len(line) else None)
+        )
     return out
 
 
