@@ -136,9 +136,7 @@ def _neighbours_by_scan(s: Session, keys: Sequence[Key]) -> list[tuple[int | Non
             before -= 1
         if after < len(line) and line[after][1] == key[1]:
             after += 1
-        out.append(
-            (int(line[before][2]) if before >= 0 else None, int(line[after][2]) if after < len(line) else None)
-        )
+        out.append((int(line[before][2]) if before >= 0 else None, int(line[after][2]) if after < len(line) else None))
     return out
 
 
