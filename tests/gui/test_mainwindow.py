@@ -347,3 +347,35 @@ def test_the_count_comes_back_with_its_view(qtbot: QtBot, window: MainWindow, ct
     assert label.text() == "0 companies"
     QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert label.text() == "1 person"
+
+
+def test_the_detail_buttons_drop_their_labels_where_the_pane_is_narrow(qtbot: QtBot, ctx: Context) -> None:
+    """Qt would cut the labels to "Busi…card"; a narrow pane shows the icons alone (the tooltips name them)."""
+    from PySide6.QtWidgets import QSplitter, QWidget
+
+    from crmdesk.ui.views.detail import DetailPane
+
+    runner = JobRunner()
+    splitter = QSplitter()
+    qtbot.addWidget(splitter)
+    pane = DetailPane(ctx, runner=runner, hub=ChangeHub())
+    pane.setMinimumWidth(240)  # as the window's side stack does (300): narrower than the labelled buttons need
+    splitter.addWidget(QWidget())
+    splitter.addWidget(pane)
+    splitter.setChildrenCollapsible(False)
+    splitter.resize(900, 400)
+    splitter.show()
+    qtbot.waitExposed(splitter)
+    buttons = (pane.card_button, pane._add_tp, pane._edit)
+    labelled = Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    splitter.setSizes([380, 520])
+    qtbot.waitUntil(lambda: pane.width() > 500)
+    assert {b.toolButtonStyle() for b in buttons} == {labelled}
+    splitter.setSizes([660, 240])
+    qtbot.waitUntil(lambda: pane.width() < 300)
+    assert {b.toolButtonStyle() for b in buttons} == {Qt.ToolButtonStyle.ToolButtonIconOnly}
+    assert all(b.toolTip() for b in buttons)
+    assert sum(b.sizeHint().width() for b in buttons) < pane.width()
+    splitter.setSizes([380, 520])
+    qtbot.waitUntil(lambda: pane.card_button.toolButtonStyle() == labelled)
+    assert runner.shutdown(5000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -79,6 +79,8 @@ class DetailPane(QWidget):
         bar.addWidget(self.card_button)
         bar.addWidget(self._add_tp)
         bar.addWidget(self._edit)
+        self._bar = bar
+        self._labelled_width = 0  # the buttons' width with their labels, measured while they show them
         content = QWidget()
         lay = QVBoxLayout(content)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -100,6 +102,26 @@ class DetailPane(QWidget):
         outer.addWidget(self._stack)
         self.clear(Entity.PERSON)
         hub.changed.connect(self._on_hub_changed)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_buttons()
+
+    def _fit_buttons(self) -> None:
+        """Labelled buttons where the pane has room for them, icons alone (their tooltips name them) where it
+        has not: Qt would cut the labels to "Busi…card" and "Log t…point"."""
+        buttons = (self.card_button, self._add_tp, self._edit)
+        if self.card_button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon:
+            self._labelled_width = sum(b.sizeHint().width() for b in buttons)
+        margins = self._bar.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - self._bar.spacing() * (len(buttons) - 1)
+        style = (
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if self._labelled_width <= room
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        for b in buttons:
+            b.setToolButtonStyle(style)
 
     def _button(self, icon_name: str, text: str, tip: str) -> QToolButton:
         b = QToolButton()

@@ -233,7 +233,7 @@ def test_one_scan_finds_the_same_neighbours_as_a_seek_per_key(
     st_ = make_store()
     try:
         with st_.write() as s:
-            people.bulk_insert(s, [PersonRecord(first_name=f, last_name=l) for f, l in names])
+            people.bulk_insert(s, [PersonRecord(first_name=first, last_name=last) for first, last in names])
             order._move(s, [(parked, order._SCRATCH)])  # a row parked mid-move (no such num: nothing moves)
             keys = sorted(keys)
             assert order._neighbours_by_scan(s, keys) == order._neighbours(s, keys)
