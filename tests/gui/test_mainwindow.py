@@ -378,4 +378,17 @@ def test_the_detail_buttons_drop_their_labels_where_the_pane_is_narrow(qtbot: Qt
     assert sum(b.sizeHint().width() for b in buttons) < pane.width()
     splitter.setSizes([380, 520])
     qtbot.waitUntil(lambda: pane.card_button.toolButtonStyle() == labelled)
+
+    # A company's pane has no business card button: its two labelled buttons fit where a person's three do not.
+    with ctx.store.write() as s:
+        company, _ = companies.create(s, CompanyRecord(name="Brandt Maschinenbau GmbH"))
+        person, _ = people.create(s, PersonRecord(first_name="Ilse", last_name="Brandt"))
+    splitter.setSizes([660, 240])
+    qtbot.waitUntil(lambda: pane.width() < 300)
+    pane.show_record(Entity.COMPANY, company.id)
+    qtbot.waitUntil(lambda: pane.card_button.isHidden() and "Brandt" in pane.html())
+    assert {b.toolButtonStyle() for b in buttons} == {labelled}
+    pane.show_record(Entity.PERSON, person.id)
+    qtbot.waitUntil(lambda: not pane.card_button.isHidden() and "Ilse" in pane.html())
+    assert {b.toolButtonStyle() for b in buttons} == {Qt.ToolButtonStyle.ToolButtonIconOnly}
     assert runner.shutdown(5000)

@@ -80,7 +80,7 @@ class DetailPane(QWidget):
         bar.addWidget(self._add_tp)
         bar.addWidget(self._edit)
         self._bar = bar
-        self._labelled_width = 0  # the buttons' width with their labels, measured while they show them
+        self._labelled_widths: list[int] = []  # the buttons' widths with their labels (see _fit_buttons)
         content = QWidget()
         lay = QVBoxLayout(content)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -110,17 +110,18 @@ class DetailPane(QWidget):
     def _fit_buttons(self) -> None:
         """Labelled buttons where the pane has room for them, icons alone (their tooltips name them) where it
         has not: Qt would cut the labels to "Busi…card" and "Log t…point"."""
-        buttons = (self.card_button, self._add_tp, self._edit)
-        if self.card_button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon:
-            self._labelled_width = sum(b.sizeHint().width() for b in buttons)
+        all_buttons = (self.card_button, self._add_tp, self._edit)
+        if not self._labelled_widths:  # measured once, while they still show their labels
+            for b in all_buttons:
+                b.ensurePolished()
+            self._labelled_widths = [b.sizeHint().width() for b in all_buttons]
+        shown = [w for b, w in zip(all_buttons, self._labelled_widths, strict=True) if not b.isHidden()]
         margins = self._bar.contentsMargins()
-        room = self.width() - margins.left() - margins.right() - self._bar.spacing() * (len(buttons) - 1)
+        room = self.width() - margins.left() - margins.right() - self._bar.spacing() * max(0, len(shown) - 1)
         style = (
-            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-            if self._labelled_width <= room
-            else Qt.ToolButtonStyle.ToolButtonIconOnly
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon if sum(shown) <= room else Qt.ToolButtonStyle.ToolButtonIconOnly
         )
-        for b in buttons:
+        for b in all_buttons:
             b.setToolButtonStyle(style)
 
     def _button(self, icon_name: str, text: str, tip: str) -> QToolButton:
@@ -197,6 +198,7 @@ class DetailPane(QWidget):
         self._browser.verticalScrollBar().setValue(scroll)
         self._add_tp.setVisible(key[0] is not Entity.TOUCHPOINT)
         self.card_button.setVisible(key[0] is Entity.PERSON)
+        self._fit_buttons()
         self._stack.setCurrentIndex(1)
 
     @Slot(object)
