@@ -19,10 +19,7 @@ now meets: `create` and `update` then raise RemoteUnavailable with `maybe_done`,
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +34,6 @@ from crmdesk.errors import (
     RemoteNotFound,
     RemoteRejected,
     RemoteUnavailable,
-    SignInRequired,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +49,6 @@ MAX_SYNC_ROUNDS: Final = 1000
 """Sync-collection answers truncated with 507 (RFC 6578 §3.6) are followed at most this many times."""
 
 _READS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"})
-_RETRY_STATUSES: Final = frozenset({500, 502, 503, 504})
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 
@@ -183,13 +178,11 @@ class CardDavClient:
     Args:
         http: The account's HttpClient; its base URL is the server URL hrefs resolve against, its headers carry
             the credentials (`Authorization: Basic …`).
-        rng: Random source for the retry jitter (seeded in tests).
     """
 
-    def __init__(self, http: HttpClient, *, rng: random.Random | None = None) -> None:
+    def __init__(self, http: HttpClient) -> None:
         self.http = http
         self._base = http.base_url + "/"
-        self._rng = rng or random.Random()
 
     # ---- discovery -----------------------------------------------------------------------------------------------
 
@@ -502,86 +495,52 @@ class CardDavClient:
         headers: Mapping[str, str] | None = None,
         follow: bool = False,
     ) -> httpx.Response:
-        """One request with HttpClient's error mapping and retries; the 2xx (or 207) response.
+        """One request through the HttpClient's loop (retries, 401, 429, cancel); the 2xx (or 207) response.
 
         Always sends Content-Length with a body (bytes, never a stream: Radicale cannot read chunked bodies).
         `follow` follows redirects (discovery) within the same server only: credentials do not travel elsewhere.
         """
-        http = self.http
         method = method.upper()
         all_headers = dict(headers or {})
         if body is not None:
             all_headers["Content-Length"] = str(len(body))
-        safe = _safe_to_repeat(method, all_headers)
-        attempt = 0
         redirects = 0
-        refreshed = False
-        unknown = False  # an earlier attempt may have reached the server
-        while True:
-            http.cancel.check()
-            started = time.perf_counter()
-            try:
-                http.requests += 1
-                response = http._client.request(method, url, content=body, headers=all_headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                self._log_failure(method, url, exc)
-                attempt = self._retry_or_raise(attempt, f"cannot reach the server ({_reason(exc)})", safe=True)
-                continue
-            except httpx.TransportError as exc:
-                self._log_failure(method, url, exc)
-                unknown = True
-                attempt = self._retry_or_raise(
-                    attempt, f"the connection failed ({_reason(exc)})", safe=safe, maybe_done=not safe
+
+        def redirect(current: str, response: httpx.Response) -> str | None:
+            nonlocal redirects
+            if not follow or response.status_code not in _REDIRECTS:
+                return None
+            location = response.headers.get("Location")
+            target: str | None = urljoin(current, location) if location else None
+            if target is None or redirects >= MAX_REDIRECTS:
+                raise RemoteRejected(
+                    f"{self.http.name}: too many redirects from {self.http.redact(current)}.",
+                    status=response.status_code,
                 )
-                continue
-            status = response.status_code
-            log.debug(
-                "%s %s → %d in %.0f ms",
-                method,
-                http.redact(url),
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
-            if status == 401:
-                if not refreshed and http.on_unauthorized is not None and http.on_unauthorized():
-                    refreshed = True
-                    continue
-                raise SignInRequired(
-                    f"{http.name}: the server refused the credentials — sign in again.",
-                    hints=("Open the account and enter a new password.",),
+            if not _same_origin(target, current) and not _same_origin(target, self._base):
+                raise RemoteRejected(
+                    f"{self.http.name}: the server sends CardDAV to another address, {self.http.redact(target)}; "
+                    "enter that address in the account.",
+                    status=response.status_code,
                 )
-            if status in _REDIRECTS and follow:
-                location = response.headers.get("Location")
-                target = urljoin(url, location) if location else None
-                if target is None or redirects >= MAX_REDIRECTS:
-                    raise RemoteRejected(f"{http.name}: too many redirects from {http.redact(url)}.", status=status)
-                if not _same_origin(target, url) and not _same_origin(target, self._base):
-                    raise RemoteRejected(
-                        f"{http.name}: the server sends CardDAV to another address, {http.redact(target)}; "
-                        "enter that address in the account.",
-                        status=status,
-                    )
-                redirects += 1
-                url = target
-                continue
-            if status == 429 or (status == 503 and "Retry-After" in response.headers):
-                wait = _retry_after(response.headers.get("Retry-After"))
-                if wait is not None and wait > http.max_retry_after:
-                    raise RemoteUnavailable(
-                        f"{http.name}: the server asks to wait {wait:.0f} s before the next request; "
-                        "sync will try again later."
-                    )
-                attempt = self._retry_or_raise(
-                    attempt, f"the server is throttling requests (HTTP {status})", safe=True, wait=wait
-                )
-                continue
-            if status in _RETRY_STATUSES:
-                unknown = unknown or status != 503  # a 503 says the server did not do it
-                attempt = self._retry_or_raise(attempt, f"server error (HTTP {status})", safe=safe, maybe_done=not safe)
-                continue
-            if status >= 400 or (300 <= status < 400):
-                raise self._rejected(method, url, response, after_unknown=unknown)
-            return response
+            redirects += 1
+            return target
+
+        def reject(method: str, at: str, response: httpx.Response, unknown: bool) -> Exception:
+            return self._rejected(method, at, response, after_unknown=unknown)
+
+        response = self.http.send(
+            method,
+            url,
+            safe=_safe_to_repeat(method, all_headers),
+            content=body,
+            headers=all_headers,
+            redirect=redirect,
+            reject=reject,
+        )
+        if 300 <= response.status_code < 400:  # a redirect not followed: no answer to use
+            raise reject(method, str(response.request.url), response, False)
+        return response
 
     def _rejected(self, method: str, url: str, response: httpx.Response, *, after_unknown: bool) -> RemoteRejected:
         status = response.status_code
@@ -599,23 +558,6 @@ class CardDavClient:
             return PreconditionFailed(text, after_unknown=after_unknown)
         cls = RemoteNotFound if status == 404 else RemoteRejected
         return cls(text, status=status, problems=problems)
-
-    def _retry_or_raise(
-        self, attempt: int, reason: str, *, safe: bool, maybe_done: bool = False, wait: float | None = None
-    ) -> int:
-        http = self.http
-        reason = http.redact(reason)
-        if not safe or attempt >= http.retries:
-            tail = " after several attempts" if safe else ""
-            raise RemoteUnavailable(f"{http.name}: {reason}{tail}.", maybe_done=maybe_done)
-        if wait is None:
-            wait = min(http.max_backoff, http.backoff * 2**attempt) * self._rng.uniform(0.5, 1.5)
-        log.info("%s: %s; retrying in %.1f s", http.name, reason, wait)
-        http.cancel.wait(wait)
-        return attempt + 1
-
-    def _log_failure(self, method: str, url: str, exc: Exception) -> None:
-        log.info("%s %s failed: %s", method, self.http.redact(url), self.http.redact(_reason(exc)))
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------------
@@ -720,22 +662,3 @@ def _dav_error(response: httpx.Response) -> dict[str, str]:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:200]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -144,15 +144,61 @@ class HttpClient:
         method = method.upper()
         safe = method in SAFE_METHODS if idempotent is None else idempotent
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        attempt = 0
+        while True:
+            response = self.send(method, url, safe=safe, params=params, json_body=json_body)
+            if response.status_code == 204 or not response.content or not expect_json:
+                return response.text if not expect_json else None
+            try:
+                return response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                attempt = self._retry_or_raise(
+                    attempt, "the server's answer is not valid JSON", safe=safe, maybe_done=not safe
+                )
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        safe: bool,
+        params: Mapping[str, str | int] | None = None,
+        json_body: object = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        redirect: Callable[[str, httpx.Response], str | None] | None = None,
+        reject: Callable[[str, str, httpx.Response, bool], Exception] | None = None,
+    ) -> httpx.Response:
+        """Send one request, retrying where that is safe; the first answer below 400 (a redirect only when
+        `redirect` does not follow it). The loop every connector's requests go through, JSON or CardDAV alike.
+
+        Args:
+            method: HTTP method (upper case).
+            url: The full URL.
+            safe: Whether the request may be repeated when its fate is unknown (read timeout, 5xx).
+            params, json_body, content, headers: What httpx sends.
+            redirect: Given the URL and a 3xx answer, where to go instead (None: do not follow it).
+            reject: Builds the exception for a 4xx answer (but 401 and 429) from (method, url, answer, whether an
+                earlier attempt may have reached the server); default `RemoteRejected` with the server's message.
+
+        Raises:
+            SignInRequired: 401 (after the connector's one chance to refresh its token).
+            RemoteRejected: (or what `reject` builds) any other 4xx but 429.
+            RemoteUnavailable: network failure, 5xx or 429 beyond the retries.
+            Cancelled: the cancel token was set.
+        """
         refreshed = False
         attempt = 0
+        unknown = False  # an earlier attempt may have reached the server
         while True:
             self.cancel.check()
             self._wait_for_quota()
             started = time.perf_counter()
             try:
                 self.requests += 1
-                response = self._client.request(method, url, params=params, json=json_body)
+                response = self._client.request(
+                    method, url, params=params, json=json_body, content=content, headers=headers
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Never reached the server: repeating is always safe.
                 self._log_failure(method, url, exc)
@@ -161,6 +207,7 @@ class HttpClient:
             except httpx.TransportError as exc:
                 # Sent, fate unknown (read timeout, connection dropped mid-response).
                 self._log_failure(method, url, exc)
+                unknown = True
                 attempt = self._retry_or_raise(
                     attempt, f"the connection failed ({_reason(exc)})", safe=safe, maybe_done=not safe
                 )
@@ -180,6 +227,11 @@ class HttpClient:
                     f"{self.name}: the server refused the credentials — sign in again.",
                     hints=("Open the account and enter a new token or password.",),
                 )
+            if 300 <= status < 400 and redirect is not None:
+                target = redirect(url, response)
+                if target is not None:
+                    url = target
+                    continue
             if status == 429 or (status == 503 and "Retry-After" in response.headers):
                 wait = _retry_after(response.headers.get("Retry-After"))
                 if wait is not None and wait > self.max_retry_after:
@@ -192,20 +244,14 @@ class HttpClient:
                 )
                 continue
             if status in RETRY_STATUSES:
+                unknown = unknown or status != 503  # a 503 says the server did not do it
                 attempt = self._retry_or_raise(
                     attempt, f"server error (HTTP {status}){_message_suffix(response)}", safe=safe, maybe_done=not safe
                 )
                 continue
             if status >= 400:
-                raise self._rejected(method, url, response)
-            if status == 204 or not response.content or not expect_json:
-                return response.text if not expect_json else None
-            try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                attempt = self._retry_or_raise(
-                    attempt, "the server's answer is not valid JSON", safe=safe, maybe_done=not safe
-                )
+                raise reject(method, url, response, unknown) if reject else self._rejected(method, url, response)
+            return response
 
     def close(self) -> None:
         self._client.close()

@@ -57,7 +57,7 @@ def make_dav(url: str, password: str = "ines-radicale-pw-7c41", *, retries: int 
         timeout=httpx.Timeout(5.0),
         sleep_jitter=random.Random(1),
     )
-    return CardDavClient(http, rng=random.Random(1))
+    return CardDavClient(http)
 
 
 @pytest.fixture
