@@ -6,8 +6,8 @@ Each emulator runs in its own process (`python -m tests.emulators KIND --seed-pe
 touchpoints), so server and client do not share a GIL. Per CRM, in one run:
 
 1. crmdesk: the initial pull of companies and people into an empty store, run as a job of the window's JobRunner
-   while a 10 ms QTimer ticks on the GUI thread (the longest gap between ticks is how long the window would freeze).
-   Every URL the connector fetched is recorded.
+   while a 10 ms QTimer ticks on the GUI thread (the longest gap between ticks is how long the window would freeze);
+   twice, each into a new store, the better one counts. Every URL the connector fetched is recorded.
 2. Baseline: a plain httpx loop fetching exactly those URLs with the same headers and decoding the JSON, nothing else
    (the best of two runs).
 
@@ -115,7 +115,9 @@ def _time_in_sqlite(engine: Any) -> Any:
     return lambda: total[0]
 
 
-def bench(kind: str, people: int, runner: Any, latency: float = 0.0) -> str:
+def _pull(kind: str, spec: dict[str, Any], runner: Any) -> dict[str, Any]:
+    """One initial pull of companies and people into a new store, as a JobRunner job: its time, the GUI's longest
+    stall, the URLs it fetched with the headers sent, the people stored and the time spent inside SQLite."""
     from _stall import longest_gap
 
     from crmdesk.connectors.registry import make_connector
@@ -125,48 +127,60 @@ def bench(kind: str, people: int, runner: Any, latency: float = 0.0) -> str:
     from crmdesk.store.engine import open_store
     from crmdesk.sync.engine import SyncEngine
 
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "bench.sqlite3")
+        in_sqlite = _time_in_sqlite(store.engine)
+        account = AccountRecord(kind=AccountKind(kind), name=kind, base_url=spec["url"], options=tuple(spec["options"]))
+        with store.write() as s:
+            accounts.save(s, account)
+        connector = make_connector(account, spec["secret"])
+        connector.entities = (Entity.COMPANY, Entity.PERSON)  # type: ignore[misc]  # people, not touchpoints
+        http = connector.http  # type: ignore[attr-defined]
+        urls: list[str] = []
+        http._client.event_hooks["request"].append(
+            lambda request: urls.append(str(request.url)) if request.method == "GET" else None
+        )
+        timing: dict[str, float] = {}
+
+        def work(progress: object, cancel: object) -> object:
+            started = time.perf_counter()
+            report = SyncEngine(store, account, connector).run()
+            timing["pull"] = time.perf_counter() - started
+            return report
+
+        gc.collect()
+        gc.freeze()  # as app.py does once the window is up
+        stall = longest_gap(runner, work)
+        gc.unfreeze()
+        headers = dict(http._client.headers)
+        connector.close()
+        with store.read() as s:
+            got = sum(1 for _ in s.execute(__import__("sqlalchemy").text("SELECT id FROM person")))
+        store.close()
+        return {
+            "pull": timing["pull"], "stall": stall, "urls": urls, "headers": headers, "got": got, "sqlite": in_sqlite()
+        }  # fmt: skip
+
+
+def bench(kind: str, people: int, runner: Any, latency: float = 0.0) -> str:
+    """The better of two pulls (each into a new store) beside the better of two plain loops: this VM's timings
+    drift by tens of percent from run to run, and both sides get the same chance."""
     proc, spec = _start_emulator(kind, people, latency)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            store = open_store(Path(tmp) / "bench.sqlite3")
-            in_sqlite = _time_in_sqlite(store.engine)
-            account = AccountRecord(
-                kind=AccountKind(kind), name=kind, base_url=spec["url"], options=tuple(spec["options"])
-            )
-            with store.write() as s:
-                accounts.save(s, account)
-            connector = make_connector(account, spec["secret"])
-            connector.entities = (Entity.COMPANY, Entity.PERSON)  # type: ignore[misc]  # people, not touchpoints
-            http = connector.http  # type: ignore[attr-defined]
-            urls: list[str] = []
-            http._client.event_hooks["request"].append(
-                lambda request: urls.append(str(request.url)) if request.method == "GET" else None
-            )
-            timing: dict[str, float] = {}
-
-            def work(progress: object, cancel: object) -> object:
-                started = time.perf_counter()
-                report = SyncEngine(store, account, connector).run()
-                timing["pull"] = time.perf_counter() - started
-                return report
-
-            gc.collect()
-            gc.freeze()  # as app.py does once the window is up
-            stall = longest_gap(runner, work)
-            gc.unfreeze()
-            headers = dict(http._client.headers)
-            connector.close()
-            with store.read() as s:
-                got = sum(1 for _ in s.execute(__import__("sqlalchemy").text("SELECT id FROM person")))
-            store.close()
-            base = min(_replay(urls, headers), _replay(urls, headers))
-            pull = timing["pull"]
-            return (
-                f"{kind:8} {got:,} people in {pull:5.2f} s; plain httpx loop over the same {len(urls)} pages "
-                f"{base:5.2f} s → {pull / base:.2f}× (goal ≤ 2×); GUI longest stall {stall:.0f} ms (goal < 50 ms)\n"
-                f"{'':8} of the pull, SQLite's own work (statements and commits) {in_sqlite():5.2f} s; "
-                f"the goal's budget is {2 * base:5.2f} s"
-            )
+        runs = [_pull(kind, spec, runner) for _ in range(2)]
+        best = min(runs, key=lambda r: r["pull"])
+        urls = best["urls"]
+        base = min(_replay(urls, best["headers"]), _replay(urls, best["headers"]))
+        pull = best["pull"]
+        stall = max(r["stall"] for r in runs)
+        other = max(r["pull"] for r in runs)
+        return (
+            f"{kind:8} {best['got']:,} people in {pull:5.2f} s (other run {other:5.2f} s); plain httpx loop over the "
+            f"same {len(urls)} pages {base:5.2f} s → {pull / base:.2f}× (goal ≤ 2×); GUI longest stall {stall:.0f} ms "
+            f"(goal < 50 ms)\n"
+            f"{'':8} of the pull, SQLite's own work (statements and commits) {best['sqlite']:5.2f} s; "
+            f"the goal's budget is {2 * base:5.2f} s"
+        )
     finally:
         proc.terminate()
         proc.wait(10)
