@@ -17,7 +17,15 @@ from PySide6.QtCore import (
     QTimer,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -83,7 +91,7 @@ class MainWindow(QMainWindow):
         self._edit_job: Job | None = None
         self.setWindowTitle("crmdesk")
         self.setWindowIcon(icons.app_icon())
-        self.setMinimumSize(760, 480)
+        self.setMinimumSize(800, 480)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)  # vCard and CSV files dropped on the window are imported
 
@@ -190,7 +198,7 @@ class MainWindow(QMainWindow):
         self.search.returnPressed.connect(self._on_search_return_pressed)
         self.tag_filter = QComboBox()
         self.tag_filter.setObjectName("tagFilter")
-        self.tag_filter.setMinimumContentsLength(14)
+        self.tag_filter.setMinimumContentsLength(9)
         self.tag_filter.setToolTip("Show only records with this tag")
         self.tag_filter.activated.connect(self._on_tag_filter_activated)
         top = QHBoxLayout()
@@ -202,7 +210,7 @@ class MainWindow(QMainWindow):
         top.addStretch(1)
         top.addWidget(self.tag_filter)
         top.addWidget(self.search, 2)
-        w = QWidget()
+        w = _CenterPane(self._title, top)
         w.setObjectName("centerPane")
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -824,3 +832,35 @@ def _no_match_text(query: ListQuery) -> str:
     if query.tag:
         return f"No {many} are tagged “{query.tag}”."
     return f"No {many} yet. Add one with Ctrl+N, or import a vCard or CSV file."
+
+
+class _CenterPane(QWidget):
+    """The middle of the window: a header (the view's title, the tag filter, the search box) over the table.
+
+    Where the window is too narrow for the whole header, the title goes (the navigation names the view) so the
+    search box and the filter stay whole instead of being cut at the pane's edge.
+    """
+
+    def __init__(self, title: QLabel, header: QHBoxLayout) -> None:
+        super().__init__()
+        self._title = title
+        self._header = header
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # Not while the garbage collector takes a window apart: it clears the wrappers' attributes before Qt
+        # destroys the widgets, which may still resize them.
+        if "_header" in vars(self):
+            self._fit_header()
+
+    def _fit_header(self) -> None:
+        margins = self._header.contentsMargins()
+        needed = margins.left() + margins.right()
+        for i in range(self._header.count()):
+            item = self._header.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is self._title:
+                needed += self._title.sizeHint().width() + self._header.spacing()
+            elif widget is not None:
+                needed += widget.minimumSizeHint().width() + self._header.spacing()
+        self._title.setVisible(self.width() >= needed)

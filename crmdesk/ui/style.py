@@ -40,7 +40,7 @@ QLineEdit#searchBox {
     border: 1px solid #cfd6df;
     border-radius: 7px;
     background: #f8fafc;
-    min-width: 260px;
+    min-width: 170px;
 }
 QLineEdit#searchBox:focus {
     border: 1px solid #2f6fde;

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QUrl
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from crmdesk import paths
@@ -263,7 +264,7 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     runner = JobRunner()
     first = MainWindow(ctx, runner=runner, hub=ChangeHub(), bridge=messages.MessageBridge())
     qtbot.addWidget(first)
-    first.resize(790, 570)  # the offscreen screen is 800×600: restoreGeometry keeps a window on its screen
+    first.resize(800, 570)  # the offscreen screen is 800×600: restoreGeometry keeps a window on its screen
     first.show()
     qtbot.waitExposed(first)
     first._splitter.setSizes([150, 330, 308])
@@ -274,7 +275,7 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
-    assert (second.size().width(), second.size().height()) == (790, 570)
+    assert (second.size().width(), second.size().height()) == (800, 570)
     assert second._splitter.sizes() == sizes
     second.close()
     assert runner.shutdown(5000)
@@ -392,3 +393,36 @@ def test_the_detail_buttons_drop_their_labels_where_the_pane_is_narrow(qtbot: Qt
     qtbot.waitUntil(lambda: not pane.card_button.isHidden() and "Ilse" in pane.html())
     assert {b.toolButtonStyle() for b in buttons} == {Qt.ToolButtonStyle.ToolButtonIconOnly}
     assert runner.shutdown(5000)
+
+
+def test_a_narrow_window_keeps_the_search_box_whole(qtbot: QtBot, window: MainWindow) -> None:
+    """At the window's smallest width the header drops the view's title (the navigation names the view) rather
+    than cutting the search box at the pane's edge; a wide window shows the title again. With the app's own look
+    (its stylesheet gives the search box a minimum width), restored afterwards for the other tests."""
+    from PySide6.QtWidgets import QApplication
+
+    from crmdesk.ui import style
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    saved = (app.styleSheet(), app.palette(), app.style().name())
+    style.apply(app)
+    try:
+        center = window.search.parentWidget()
+        assert center is not None
+
+        def whole(widget: QWidget) -> bool:
+            right = widget.mapTo(center, widget.rect().topRight()).x()
+            return right < center.width() and widget.width() >= widget.minimumSizeHint().width()
+
+        window.resize(window.minimumSize().width(), 600)
+        qtbot.waitUntil(lambda: window.width() == window.minimumSize().width())
+        qtbot.waitUntil(lambda: window._title.isHidden())
+        qtbot.waitUntil(lambda: whole(window.search) and whole(window.tag_filter))  # once laid out again
+        window.resize(1400, 800)
+        qtbot.waitUntil(lambda: not window._title.isHidden())
+        qtbot.waitUntil(lambda: whole(window.search) and whole(window._title))
+    finally:
+        app.setStyleSheet(saved[0])
+        app.setPalette(saved[1])
+        app.setStyle(saved[2])

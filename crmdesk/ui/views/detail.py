@@ -105,7 +105,8 @@ class DetailPane(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._fit_buttons()
+        if "_bar" in vars(self):  # not while the garbage collector takes the pane apart (see mainwindow._CenterPane)
+            self._fit_buttons()
 
     def _fit_buttons(self) -> None:
         """Labelled buttons where the pane has room for them, icons alone (their tooltips name them) where it
