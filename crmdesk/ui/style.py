@@ -57,6 +57,7 @@ QComboBox#tagFilter::drop-down {
     width: 18px;
 }
 QTableView {
+    outline: 0;  /* rows are selected whole: no focus frame around the current cell */
     border: none;
     border-top: 1px solid #e5e9ef;
     selection-background-color: #dbe6fb;
