@@ -41,9 +41,10 @@ def insert_in_order(s: Session, rows: Sequence[dict[str, Any]], insert: Callable
     position (`name_pos`) first. Rows go in with one `insert` call unless a gap is full: then the rows before it go
     in first, so that spreading out the rows around the gap moves them too rather than colliding with them."""
     rest = sorted(rows, key=lambda r: (r["k_name"], r["num"]))
+    table = s.execute(text("SELECT max(num) FROM person")).scalar() or 0  # at least as many rows as it holds
+    large = len(rest) * _SCAN_RATIO >= table
     while rest:
         keys = [(r["k_name"], r["num"]) for r in rest]
-        large = len(keys) * _SCAN_RATIO >= (s.execute(text("SELECT max(num) FROM person")).scalar() or 0)
         gaps = _neighbours_by_scan(s, keys) if large else _neighbours(s, keys)
         done = 0
         for (lo, hi), group in itertools.groupby(zip(gaps, rest, strict=True), key=lambda g: g[0]):

@@ -58,6 +58,7 @@ from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.syncpages import SyncPages
 from crmdesk.ui.undo import EditHistory
 from crmdesk.ui.views.detail import DetailPane
+from crmdesk.ui.views.fit import being_taken_apart, row_fits
 from crmdesk.ui.views.progress import StatusProgress
 from crmdesk.ui.views.table import RecordTable, sort_order
 from crmdesk.ui.workers import Job, JobRunner
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         top.addStretch(1)
         top.addWidget(self.tag_filter)
         top.addWidget(self.search, 2)
-        w = _CenterPane(self._title, top)
+        w = _CenterPane(top, self._title, (self.tag_filter, self.search))
         w.setObjectName("centerPane")
         lay = QVBoxLayout(w)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -835,32 +836,19 @@ def _no_match_text(query: ListQuery) -> str:
 
 
 class _CenterPane(QWidget):
-    """The middle of the window: a header (the view's title, the tag filter, the search box) over the table.
-
-    Where the window is too narrow for the whole header, the title goes (the navigation names the view) so the
-    search box and the filter stay whole instead of being cut at the pane's edge.
+    """The middle of the window: a header (the view's title, then `others`: the tag filter, the search box) over
+    the table. Where the window is too narrow for the whole header, the title goes (the navigation names the view)
+    so the search box and the filter stay whole instead of being cut at the pane's edge.
     """
 
-    def __init__(self, title: QLabel, header: QHBoxLayout) -> None:
+    def __init__(self, header: QHBoxLayout, title: QLabel, others: Sequence[QWidget]) -> None:
         super().__init__()
-        self._title = title
         self._header = header
+        self._title = title
+        self._others = tuple(others)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        # Not while the garbage collector takes a window apart: it clears the wrappers' attributes before Qt
-        # destroys the widgets, which may still resize them.
-        if "_header" in vars(self):
-            self._fit_header()
-
-    def _fit_header(self) -> None:
-        margins = self._header.contentsMargins()
-        needed = margins.left() + margins.right()
-        for i in range(self._header.count()):
-            item = self._header.itemAt(i)
-            widget = item.widget() if item is not None else None
-            if widget is self._title:
-                needed += self._title.sizeHint().width() + self._header.spacing()
-            elif widget is not None:
-                needed += widget.minimumSizeHint().width() + self._header.spacing()
-        self._title.setVisible(self.width() >= needed)
+        if not being_taken_apart(self, "_others"):
+            widths = [self._title.sizeHint().width(), *(w.minimumSizeHint().width() for w in self._others)]
+            self._title.setVisible(row_fits(self._header, self.width(), widths))

@@ -25,6 +25,7 @@ from crmdesk.store.details import CompanyDetail, PersonDetail, TouchpointDetail
 from crmdesk.ui import icons, ops
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.views import detail_html
+from crmdesk.ui.views.fit import being_taken_apart, row_fits
 from crmdesk.ui.workers import Job, JobRunner
 
 _EMPTY_TEXT = {
@@ -105,7 +106,7 @@ class DetailPane(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if "_bar" in vars(self):  # not while the garbage collector takes the pane apart (see mainwindow._CenterPane)
+        if not being_taken_apart(self, "_bar"):
             self._fit_buttons()
 
     def _fit_buttons(self) -> None:
@@ -117,11 +118,8 @@ class DetailPane(QWidget):
                 b.ensurePolished()
             self._labelled_widths = [b.sizeHint().width() for b in all_buttons]
         shown = [w for b, w in zip(all_buttons, self._labelled_widths, strict=True) if not b.isHidden()]
-        margins = self._bar.contentsMargins()
-        room = self.width() - margins.left() - margins.right() - self._bar.spacing() * max(0, len(shown) - 1)
-        style = (
-            Qt.ToolButtonStyle.ToolButtonTextBesideIcon if sum(shown) <= room else Qt.ToolButtonStyle.ToolButtonIconOnly
-        )
+        labelled = row_fits(self._bar, self.width(), shown)
+        style = Qt.ToolButtonStyle.ToolButtonTextBesideIcon if labelled else Qt.ToolButtonStyle.ToolButtonIconOnly
         for b in all_buttons:
             b.setToolButtonStyle(style)
 
