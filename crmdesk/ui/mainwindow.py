@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self._pending_select: dict[Entity, str] = {}
         self._loaded: set[Entity] = set()
         self._edit_job: Job | None = None
+        self.saves_settings = True  # on close: geometry, splitter, columns (not in a start-up measurement)
         self.setWindowTitle("crmdesk")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(800, 480)
@@ -810,7 +811,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sync.stop()
-        self.save_settings()
+        if self.saves_settings:
+            self.save_settings()
         super().closeEvent(event)
 
 

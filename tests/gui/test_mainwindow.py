@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -279,6 +282,19 @@ def test_geometry_and_splitter_are_restored(qtbot: QtBot, ctx: Context, data_dir
     assert second._splitter.sizes() == sizes
     second.close()
     assert runner.shutdown(5000)
+
+
+def test_a_startup_measurement_leaves_the_saved_window_size_alone(tmp_path: Path) -> None:
+    """`--benchmark-startup` quits at whatever size the platform gave the window (800×600 offscreen): saving that
+    made the next real start open small."""
+    data = tmp_path / "data"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = [sys.executable, "-m", "crmdesk", "--data-dir", str(data), "--benchmark-startup"]
+    proc = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("shown "), proc.stdout + proc.stderr
+    window_ini = data / "config" / "window.ini"
+    assert not window_ini.exists() or "geometry" not in window_ini.read_text(), window_ini.read_text()
 
 
 def test_window_refuses_a_damaged_database(data_dir: Path, monkeypatch: Any) -> None:
