@@ -6,14 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFont, QImage
 from pytestqt.qtbot import QtBot
 
 from crmdesk.context import Context
 from crmdesk.domain.changes import ChangeSet
 from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord
 from crmdesk.store import demo, people
-from crmdesk.ui.models.table import FIRST_PAGE, PagedTableModel, Role
+from crmdesk.ui.models.table import FIRST_PAGE, PagedTableModel, Role, needs_shaping
 from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.views.table import RecordTable
 from crmdesk.ui.workers import JobRunner
 
 pytestmark = pytest.mark.gui
@@ -185,3 +187,54 @@ def test_only_the_latest_reload_is_applied(qtbot: QtBot, ctx: Context, runner: J
     qtbot.wait(50)
     assert len(applied) == 1
     assert _all_names(model) == ["Anna Berg"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("Anna Müller", False),
+        ("Νίκος Παπαδόπουλος", False),  # Greek, precomposed
+        ("Владимир Иванов", False),
+        ("+49 30 1234567", False),
+        ("José\u0301", True),  # a combining mark
+        ("محمد عبد الله", True),  # Arabic joins its letters
+        ("שלום כהן", True),  # Hebrew is drawn right to left
+        ("देवनागरी", True),
+        ("山田 太郎", True),
+        ("Müller – Vertrieb", True),  # an en dash: shaped to be safe, nothing worse
+    ],
+)
+def test_cells_ask_for_shaping_only_where_a_script_needs_it(text: str, shaped: bool) -> None:
+    assert needs_shaping(text) is shaped
+
+
+def test_right_to_left_and_joining_names_draw_as_with_full_shaping(
+    qtbot: QtBot, ctx: Context, runner: JobRunner
+) -> None:
+    """The table skips text shaping (cell_font); a cell whose text needs it is shaped all the same (FontRole).
+    Unshaped, Qt draws Arabic letters unjoined and Hebrew in reverse: the pixels would differ."""
+    names = [("محمد", "عبد الله"), ("שלום", "כהן"), ("Anna", "Berg")]
+    with ctx.store.write() as s:
+        for first, last in names:
+            people.create(s, PersonRecord(first_name=first, last_name=last))
+    model = _model(ctx, Entity.PERSON, runner)
+    model.load_now()
+    table = RecordTable(model)
+    qtbot.addWidget(table)
+    table.resize(600, 200)
+    table.show()
+    qtbot.waitExposed(table)
+
+    def cell(row: int) -> QImage:
+        rect = table.visualRect(model.index(row, 0))
+        return table.viewport().grab(rect).toImage()
+
+    rtl = [r for r in range(model.rowCount()) if needs_shaping(model.data(model.index(r, 0)))]
+    assert len(rtl) == 2
+    unshaped_table = [cell(r) for r in rtl]
+    table.setFont(QFont())  # Qt's default: every cell shaped
+    qtbot.wait(10)
+    assert [cell(r) for r in rtl] == unshaped_table
+    assert model.data(model.index(rtl[0], 0), Qt.ItemDataRole.FontRole) is not None
+    latin = next(r for r in range(model.rowCount()) if r not in rtl)
+    assert model.data(model.index(latin, 0), Qt.ItemDataRole.FontRole) is None

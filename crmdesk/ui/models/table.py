@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import functools
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QFont
 
 from crmdesk.context import Context
 from crmdesk.domain import normalize
@@ -138,11 +140,13 @@ class PagedTableModel(QAbstractTableModel):
             return None
         row = self._rows[r]
         if role == _DISPLAY:
+            return self._text(row, c)
+        if role == _FONT:
+            # A stored text is the one shown, or its ASCII form (phone numbers, type labels); a time's text is in the
+            # user's locale (Qt sets the C library's, so "%b" may be an Arabic month).
             value = row.values[c]
-            # Only a time's text depends on the day ("Today 14:03"); asking the clock for every cell was 7 % of
-            # a repaint.
-            today = _today() if isinstance(value, dt.datetime) else None
-            return _display_text(self._columns[c].key, value, self._ctx.region, today)
+            text = self._text(row, c) if isinstance(value, dt.datetime) else value
+            return _shaping_font() if isinstance(text, str) and needs_shaping(text) else None
         if role == _ALIGN:
             return self._align[c]
         if role == _DECORATION:
@@ -156,6 +160,12 @@ class PagedTableModel(QAbstractTableModel):
         if role == Role.ID:
             return row.id
         return row.key  # Role.SORT_KEY
+
+    def _text(self, row: Row, c: int) -> Any:
+        value = row.values[c]
+        # Only a time's text depends on the day ("Today 14:03"); asking the clock for every cell was 7 % of a repaint.
+        today = _today() if isinstance(value, dt.datetime) else None
+        return _display_text(self._columns[c].key, value, self._ctx.region, today)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -423,7 +433,37 @@ _DISPLAY = Qt.ItemDataRole.DisplayRole
 _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 _DECORATION = Qt.ItemDataRole.DecorationRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
-_ROLES = frozenset({_DISPLAY, _ALIGN, _DECORATION, _TOOLTIP, Role.ID, Role.SORT_KEY})
+_FONT = Qt.ItemDataRole.FontRole
+_ROLES = frozenset({_DISPLAY, _FONT, _ALIGN, _DECORATION, _TOOLTIP, Role.ID, Role.SORT_KEY})
+
+# Text shaping. A new page of rows is ~200 cells of text never laid out before, and shaping it (kerning and
+# ligatures, invisible at this size in Latin, Greek and Cyrillic) was a fifth of the page's first paint. Views of
+# these models draw with `cell_font()`, which skips shaping; a cell whose text needs it gets a shaping font
+# through FontRole: joining and Indic scripts, and right-to-left ones (Qt's unshaped path draws Hebrew in reverse).
+_NEEDS_SHAPING = re.compile("[\u0300-\u036f\u0483-\u0489\u0590-\U0010ffff]")
+"""Combining marks, and everything from Hebrew on: to be safe, also scripts and symbols that would draw right
+unshaped (a dash or the euro sign costs that cell the shaping, nothing else)."""
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether `text` must be shaped to be drawn right (see `_NEEDS_SHAPING`)."""
+    return not text.isascii() and _NEEDS_SHAPING.search(text) is not None
+
+
+def cell_font() -> QFont:
+    """The font for a view of these models: the inherited one (family and size follow the application's), told not
+    to shape text where a script allows it."""
+    font = QFont()
+    font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
+    return font
+
+
+@functools.cache
+def _shaping_font() -> QFont:
+    """FontRole's answer for a cell that needs shaping: only the strategy is set, the rest comes from the view."""
+    font = QFont()
+    font.setStyleStrategy(QFont.StyleStrategy.PreferDefault)
+    return font
 
 
 def _today() -> dt.date:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from crmdesk.domain.records import Entity
 from crmdesk.store.listing import ListQuery
-from crmdesk.ui.models.table import PagedTableModel
+from crmdesk.ui.models.table import PagedTableModel, cell_font
 
 __all__ = ["RecordTable", "sort_order"]
 
@@ -36,6 +36,7 @@ class RecordTable(QTableView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setFrameShape(QTableView.Shape.NoFrame)
+        self.setFont(cell_font())  # no text shaping where the model does not ask for it (FontRole)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         if model.entity is Entity.PERSON:  # people drag out as vCards (models/table.py mimeData)
             self.setDragEnabled(True)
