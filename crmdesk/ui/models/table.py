@@ -95,6 +95,9 @@ class PagedTableModel(QAbstractTableModel):
         self._runner = runner
         self._columns = COLUMNS[entity]
         self._align = [self._alignment(c) for c in range(len(self._columns))]
+        # data() answers with the plain number: handing Qt a Python enum member costs a Python call (its `value`)
+        # in every cell of every paint.
+        self._align_value = [int(a.value) for a in self._align]
         self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
         if entity is Entity.PERSON:  # people drag out as vCards (drag.py)
             self._flags |= Qt.ItemFlag.ItemIsDragEnabled
@@ -135,8 +138,8 @@ class PagedTableModel(QAbstractTableModel):
         # display text of a value is formatted once (see _display_text), not on every paint.
         if role not in _ROLES:
             return None
-        r, c = index.row(), index.column()
-        if not (0 <= r < len(self._rows) and 0 <= c < len(self._columns)) or not index.isValid():
+        r, c = index.row(), index.column()  # an invalid index has row and column -1
+        if not (0 <= r < len(self._rows) and 0 <= c < len(self._columns)):
             return None
         row = self._rows[r]
         if role == _DISPLAY:
@@ -148,7 +151,7 @@ class PagedTableModel(QAbstractTableModel):
             text = self._text(row, c) if isinstance(value, dt.datetime) else value
             return _shaping_font() if isinstance(text, str) and needs_shaping(text) else None
         if role == _ALIGN:
-            return self._align[c]
+            return self._align_value[c]
         if role == _DECORATION:
             return icons.icon(str(row.values[c])) if self._columns[c].key == "type" else None
         if role == _TOOLTIP:
@@ -168,7 +171,7 @@ class PagedTableModel(QAbstractTableModel):
         return _display_text(self._columns[c].key, value, self._ctx.region, today)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
+        if index.row() < 0:  # invalid (the root)
             return Qt.ItemFlag.NoItemFlags
         return self._flags
 
