@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QStyledItemDelegate, QWidget
 from pytestqt.qtbot import QtBot
 
 from crmdesk import paths
@@ -29,13 +30,14 @@ from crmdesk.domain.records import (
     TouchpointRecord,
     TouchpointType,
 )
-from crmdesk.store import companies, people, touchpoints
+from crmdesk.store import companies, demo, people, touchpoints
 from crmdesk.store.listing import ListQuery, count
 from crmdesk.ui import messages
 from crmdesk.ui.dialogs import confirm
 from crmdesk.ui.dialogs.person import PersonDialog
 from crmdesk.ui.mainwindow import MainWindow
 from crmdesk.ui.notices import ChangeHub
+from crmdesk.ui.views.cells import TextCellDelegate
 from crmdesk.ui.workers import JobRunner
 
 pytestmark = pytest.mark.gui
@@ -411,34 +413,56 @@ def test_the_detail_buttons_drop_their_labels_where_the_pane_is_narrow(qtbot: Qt
     assert runner.shutdown(5000)
 
 
-def test_a_narrow_window_keeps_the_search_box_whole(qtbot: QtBot, window: MainWindow) -> None:
+def test_a_narrow_window_keeps_the_search_box_whole(qtbot: QtBot, window: MainWindow, app_look: object) -> None:
     """At the window's smallest width the header drops the view's title (the navigation names the view) rather
     than cutting the search box at the pane's edge; a wide window shows the title again. With the app's own look
-    (its stylesheet gives the search box a minimum width), restored afterwards for the other tests."""
-    from PySide6.QtWidgets import QApplication
+    (its stylesheet gives the search box a minimum width)."""
+    center = window.search.parentWidget()
+    assert center is not None
 
-    from crmdesk.ui import style
+    def whole(widget: QWidget) -> bool:
+        right = widget.mapTo(center, widget.rect().topRight()).x()
+        return right < center.width() and widget.width() >= widget.minimumSizeHint().width()
 
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    saved = (app.styleSheet(), app.palette(), app.style().name())
-    style.apply(app)
-    try:
-        center = window.search.parentWidget()
-        assert center is not None
+    window.resize(window.minimumSize().width(), 600)
+    qtbot.waitUntil(lambda: window.width() == window.minimumSize().width())
+    qtbot.waitUntil(lambda: window._title.isHidden())
+    qtbot.waitUntil(lambda: whole(window.search) and whole(window.tag_filter))  # once laid out again
+    window.resize(1400, 800)
+    qtbot.waitUntil(lambda: not window._title.isHidden())
+    qtbot.waitUntil(lambda: whole(window.search) and whole(window._title))
 
-        def whole(widget: QWidget) -> bool:
-            right = widget.mapTo(center, widget.rect().topRight()).x()
-            return right < center.width() and widget.width() >= widget.minimumSizeHint().width()
 
-        window.resize(window.minimumSize().width(), 600)
-        qtbot.waitUntil(lambda: window.width() == window.minimumSize().width())
-        qtbot.waitUntil(lambda: window._title.isHidden())
-        qtbot.waitUntil(lambda: whole(window.search) and whole(window.tag_filter))  # once laid out again
-        window.resize(1400, 800)
-        qtbot.waitUntil(lambda: not window._title.isHidden())
-        qtbot.waitUntil(lambda: whole(window.search) and whole(window._title))
-    finally:
-        app.setStyleSheet(saved[0])
-        app.setPalette(saved[1])
-        app.setStyle(saved[2])
+@pytest.mark.parametrize("entity", [Entity.PERSON, Entity.COMPANY, Entity.TOUCHPOINT])
+def test_tables_draw_their_cells_exactly_as_qt_would(
+    qtbot: QtBot, window: MainWindow, ctx: Context, app_look: object, entity: Entity
+) -> None:
+    """The tables draw plain text cells themselves (views/cells.py): pixel for pixel what Qt's own item delegate
+    draws, with the app's look, a selected row, in the active window and in one in the background."""
+    demo.generate(ctx.store, people_count=60, seed=3)
+    window.resize(1200, 700)
+    window.show_entity(entity)
+    window.reload_tables()
+    _settle(qtbot, window)
+    table = window.tables[entity]
+    table.selectRow(1)
+    qtbot.wait(20)
+
+    def cells(delegate: QStyledItemDelegate) -> QImage:
+        table.setItemDelegate(delegate)
+        table.viewport().repaint()
+        return table.viewport().grab().toImage()
+
+    ours = table.itemDelegate()
+    assert isinstance(ours, TextCellDelegate)
+    assert window.models[entity].plain_text(0, 0), "the first column's text is drawn by crmdesk's delegate"
+    active = cells(ours)
+    assert active == cells(QStyledItemDelegate(table))
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    inactive = cells(ours)
+    assert inactive == cells(QStyledItemDelegate(table))
+    table.setItemDelegate(ours)

@@ -98,6 +98,7 @@ class PagedTableModel(QAbstractTableModel):
         # data() answers with the plain number: handing Qt a Python enum member costs a Python call (its `value`)
         # in every cell of every paint.
         self._align_value = [int(a.value) for a in self._align]
+        self._decorated = [col.key == "type" for col in self._columns]  # a touchpoint's type shows its icon
         self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
         if entity is Entity.PERSON:  # people drag out as vCards (drag.py)
             self._flags |= Qt.ItemFlag.ItemIsDragEnabled
@@ -153,7 +154,7 @@ class PagedTableModel(QAbstractTableModel):
         if role == _ALIGN:
             return self._align_value[c]
         if role == _DECORATION:
-            return icons.icon(str(row.values[c])) if self._columns[c].key == "type" else None
+            return icons.icon(str(row.values[c])) if self._decorated[c] else None
         if role == _TOOLTIP:
             value = row.values[c]
             if isinstance(value, dt.datetime):
@@ -163,6 +164,20 @@ class PagedTableModel(QAbstractTableModel):
         if role == Role.ID:
             return row.id
         return row.key  # Role.SORT_KEY
+
+    def plain_text(self, r: int, c: int) -> str | None:
+        """Cell (r, c)'s text where a delegate may draw it as plain text (views/cells.py); None for a cell with an
+        icon, a value that is not text, or text that needs shaping or holds control characters."""
+        if not (0 <= r < len(self._rows) and 0 <= c < len(self._columns)) or self._decorated[c]:
+            return None
+        text = self._text(self._rows[r], c)
+        if not isinstance(text, str) or not text.isprintable() or needs_shaping(text):
+            return None
+        return text
+
+    def alignment_value(self, c: int) -> int:
+        """Column c's text alignment as the number Qt's flags are."""
+        return self._align_value[c]
 
     def _text(self, row: Row, c: int) -> Any:
         value = row.values[c]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from crmdesk.domain.records import Entity
 from crmdesk.store.listing import ListQuery
 from crmdesk.ui.models.table import PagedTableModel, cell_font
+from crmdesk.ui.views.cells import TextCellDelegate
 
 __all__ = ["RecordTable", "sort_order"]
 
@@ -18,8 +19,18 @@ _DEFAULT_WIDTHS = {
 }
 
 
+_METRICS_CHANGE = (
+    QEvent.Type.StyleChange,
+    QEvent.Type.FontChange,
+    QEvent.Type.PaletteChange,
+    QEvent.Type.LayoutDirectionChange,
+)
+
+
 class RecordTable(QTableView):
     """A table over one paged model, styled and behaving alike for every entity."""
+
+    _cells: TextCellDelegate | None = None  # until made: a style change can arrive while the view is constructed
 
     def __init__(self, model: PagedTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +48,8 @@ class RecordTable(QTableView):
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setFrameShape(QTableView.Shape.NoFrame)
         self.setFont(cell_font())  # no text shaping where the model does not ask for it (FontRole)
+        self._cells = TextCellDelegate(self, model)  # draws plain text cells itself, as Qt would (views/cells.py)
+        self.setItemDelegate(self._cells)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         if model.entity is Entity.PERSON:  # people drag out as vCards (models/table.py mimeData)
             self.setDragEnabled(True)
@@ -56,6 +69,11 @@ class RecordTable(QTableView):
         hh.setSortIndicator(model.sort_column(), sort_order(model.query))
         hh.setSortIndicatorShown(True)
         self.setSortingEnabled(True)  # after the indicator: enabling sorts by it, which is the model's own order
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in _METRICS_CHANGE and self._cells is not None:
+            self._cells.forget_metrics()
+        super().changeEvent(event)
 
     def paged_model(self) -> PagedTableModel:
         model = self.model()

@@ -1,0 +1,125 @@
+"""Painting a record table's plain text cells: what Qt's item delegate draws, with fewer calls into Python.
+
+Qt's `QStyledItemDelegate` fills a style option for every cell by asking the model for seven roles (seven calls
+into Python: font, alignment, colours, check state, icon, text, background), then has the style work out the text's
+rectangle and elide and draw it. `TextCellDelegate` takes the text from the model in one call and draws it where
+and as the style does — its margins, colours, elision and alignment, pixel for pixel (a test compares the two on
+every table, selected and not, in an active window and an inactive one). Measured on a 100,000-person store, CPU
+time in alternating runs: the first paint of a search's page ~10 % shorter, a repaint ~20 %.
+
+Whatever it does not draw itself goes to Qt's own painting: a cell with an icon, a value that is not text, text that
+needs shaping (`models.table.needs_shaping`) or holds control characters, and a right-to-left layout. The app's
+style is always Fusion with its stylesheet (`ui.style.apply`): that is what the test checks it against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView
+
+from crmdesk.ui.models.table import PagedTableModel
+
+__all__ = ["TextCellDelegate"]
+
+# Flags as plain numbers: each operation on a Python enum member is a Python call (Python 3.11), several a cell.
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_ENABLED = QStyle.StateFlag.State_Enabled.value
+_ACTIVE = QStyle.StateFlag.State_Active.value
+_GROUPS = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled)
+_Index = QModelIndex | QPersistentModelIndex
+_Colours = tuple[QBrush, QColor, QColor]  # selection background, selected text, text
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Metrics:
+    """What every plain cell of the view shares, measured at its first paint after a style or font change."""
+
+    own: bool  # False: every cell is painted by Qt (a right-to-left layout)
+    left: int  # the text's box inside the cell
+    top: int
+    right: int
+    bottom: int
+    font: QFont
+    font_metrics: QFontMetrics
+    elide: Qt.TextElideMode
+
+
+class TextCellDelegate(QStyledItemDelegate):
+    """Draws the plain text cells of a `PagedTableModel` itself; Qt draws the others."""
+
+    def __init__(self, view: QTableView, model: PagedTableModel) -> None:
+        super().__init__(view)
+        self._view = view
+        self._model = model
+        self._metrics: _Metrics | None = None
+        self._colours: dict[tuple[int, int], _Colours] = {}  # by palette (its cache key) and colour group
+
+    def forget_metrics(self) -> None:
+        """The style, font, palette or layout direction changed: measure again at the next paint."""
+        self._metrics = None
+        self._colours.clear()
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        metrics = self._metrics or self._measure(option, index)
+        text = self._model.plain_text(index.row(), index.column()) if metrics.own else None
+        if text is None:
+            super().paint(painter, option, index)
+            return
+        state = option.state.value
+        # the colour group the style paints with: disabled, else inactive in a window in the background
+        group = 2 if not state & _ENABLED else (0 if state & _ACTIVE else 1)
+        palette = option.palette
+        key = (palette.cacheKey(), group)
+        background, selected_text, plain_text = self._colours.get(key) or self._colours_of(palette, key)
+        rect = option.rect
+        if state & _SELECTED:
+            painter.fillRect(rect, background)
+            painter.setPen(selected_text)
+        else:
+            painter.setPen(plain_text)
+        if not text:
+            return
+        box = rect.adjusted(metrics.left, metrics.top, -metrics.right, -metrics.bottom)
+        if metrics.font_metrics.horizontalAdvance(text) > box.width():
+            text = metrics.font_metrics.elidedText(text, metrics.elide, box.width())
+        painter.setFont(metrics.font)
+        painter.drawText(box, self._model.alignment_value(index.column()), text)
+
+    def _colours_of(self, palette: QPalette, key: tuple[int, int]) -> _Colours:
+        group = _GROUPS[key[1]]
+        found = (
+            palette.brush(group, QPalette.ColorRole.Highlight),
+            palette.color(group, QPalette.ColorRole.HighlightedText),
+            palette.color(group, QPalette.ColorRole.Text),
+        )
+        if len(self._colours) >= 8:  # palettes come and go with style changes; a few are in use at a time
+            self._colours.clear()
+        self._colours[key] = found
+        return found
+
+    def _measure(self, option: QStyleOptionViewItem, index: _Index) -> _Metrics:
+        """Where the style puts a plain cell's text — its text rectangle, less the margin it keeps inside that when
+        it draws (the focus frame's, plus one) — and the view's font and elision."""
+        sample = QStyleOptionViewItem(option)
+        self.initStyleOption(sample, index)
+        sample.icon = QIcon()  # a plain cell's rectangle, whichever cell is painted first
+        sample.features &= ~QStyleOptionViewItem.ViewItemFeature.HasDecoration
+        style = self._view.style()
+        text = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, sample, self._view)
+        inner = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self._view) + 1
+        cell = sample.rect
+        font = self._view.font()
+        self._metrics = _Metrics(
+            own=self._view.layoutDirection() == Qt.LayoutDirection.LeftToRight,
+            left=text.left() - cell.left() + inner,
+            top=text.top() - cell.top(),
+            right=cell.right() - text.right() + inner,
+            bottom=cell.bottom() - text.bottom(),
+            font=font,
+            font_metrics=QFontMetrics(font),
+            elide=self._view.textElideMode(),
+        )
+        return self._metrics
