@@ -300,8 +300,9 @@ def format_phone(number: str, *, region: str = "DE") -> str:
     if parsed is None:
         return number
     # The national format of a number phonenumbers does not know as valid can lack the trunk prefix ("66112" for
-    # +4966112), so such numbers are shown internationally.
-    national = phonenumbers.is_valid_number(parsed) and _region_of(parsed) == region.upper()
+    # +4966112), so such numbers are shown internationally. The region first: it is a lookup for most country
+    # codes, where the validity check matches the number against its region's patterns (a fifth of the time).
+    national = _region_of(parsed) == region.upper() and phonenumbers.is_valid_number(parsed)
     return phonenumbers.format_number(
         parsed, PhoneNumberFormat.NATIONAL if national else PhoneNumberFormat.INTERNATIONAL
     )
