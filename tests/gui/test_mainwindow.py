@@ -445,6 +445,10 @@ def test_tables_draw_their_cells_exactly_as_qt_would(
     window.reload_tables()
     _settle(qtbot, window)
     table = window.tables[entity]
+    for column in range(
+        table.model().columnCount()
+    ):  # every column in sight (the right-aligned counts too), most elided
+        table.horizontalHeader().resizeSection(column, 95)
     table.selectRow(1)
     qtbot.wait(20)
 
