@@ -98,6 +98,8 @@ _GERMAN_EXTENSION = re.compile(
     r"(?i)\s*(?<![^\W\d_])(?:durchwahl|dw|apparat|app|nebenstelle|nst|intern|int)\b\.?:?\s*(?=\d+$)",
 )
 _TEL_SCHEME = re.compile(r"(?i)^tel:\s*")
+_E164 = re.compile(r"\+[0-9]+")
+"""A number as the store keeps it, which `_prepare_phone` would return unchanged."""
 
 
 def _country_name(country_code: int) -> str:
@@ -270,7 +272,9 @@ _NORMALIZED_PHONES_MAX = 20_000
 def _lenient_parse(number: str, region: str) -> PhoneNumber | None:
     """Parse without judging the number; None where phonenumbers cannot parse it at all."""
     try:
-        return phonenumbers.parse(_prepare_phone(number), region.upper())
+        # A stored number skips the preparing (a tenth of formatting one for a table cell).
+        text = number if _E164.fullmatch(number) else _prepare_phone(number)
+        return phonenumbers.parse(text, region.upper())
     except NumberParseException:
         return None
 

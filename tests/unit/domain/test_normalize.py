@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from crmdesk.domain.normalize import (
     EmailError,
     PhoneError,
+    _prepare_phone,
     format_phone,
     is_valid_email,
     normalize_email,
@@ -251,6 +252,12 @@ def test_phone_functions_never_fail_unexpectedly(raw: str, region: str) -> None:
 )
 def test_format_phone(number: str, region: str, expected: str) -> None:
     assert format_phone(number, region=region) == expected
+
+
+@given(st.from_regex(r"\+[0-9]{1,20}", fullmatch=True))
+def test_a_stored_number_needs_no_preparing(number: str) -> None:
+    """Parsing skips `_prepare_phone` for a number as the store keeps it ("+4975311234"): it would not change it."""
+    assert _prepare_phone(number) == number
 
 
 def test_phone_search_terms_german() -> None:
