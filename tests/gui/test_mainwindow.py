@@ -438,7 +438,7 @@ def test_tables_draw_their_cells_exactly_as_qt_would(
     qtbot: QtBot, window: MainWindow, ctx: Context, app_look: object, entity: Entity
 ) -> None:
     """The tables draw plain text cells themselves (views/cells.py): pixel for pixel what Qt's own item delegate
-    draws, with the app's look, a selected row, in the active window and in one in the background."""
+    draws, with the app's look, a selected row and the focus, in the active window and in one in the background."""
     demo.generate(ctx.store, people_count=60, seed=3)
     window.resize(1200, 700)
     window.show_entity(entity)
@@ -450,7 +450,15 @@ def test_tables_draw_their_cells_exactly_as_qt_would(
     ):  # every column in sight (the right-aligned counts too), most elided
         table.horizontalHeader().resizeSection(column, 95)
     table.selectRow(1)
-    qtbot.wait(20)
+    table.setFocus()  # the current cell of a focused table: Qt would draw a focus frame, the stylesheet turns it off
+    qtbot.waitUntil(table.hasFocus)
+
+    def laid_out() -> bool:  # the scroll bars come and go after the columns' new widths
+        size = table.viewport().size()
+        qtbot.wait(20)
+        return table.viewport().size() == size
+
+    qtbot.waitUntil(laid_out)
 
     def cells(delegate: QStyledItemDelegate) -> QImage:
         table.setItemDelegate(delegate)
