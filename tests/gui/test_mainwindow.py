@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QUrl
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyledItemDelegate, QWidget
@@ -437,17 +437,17 @@ def test_a_narrow_window_keeps_the_search_box_whole(qtbot: QtBot, window: MainWi
 def test_tables_draw_their_cells_exactly_as_qt_would(
     qtbot: QtBot, window: MainWindow, ctx: Context, app_look: object, entity: Entity
 ) -> None:
-    """The tables draw plain text cells themselves (views/cells.py): pixel for pixel what Qt's own item delegate
-    draws, with the app's look, a selected row and the focus, in the active window and in one in the background."""
+    """The tables paint plain text rows themselves (views/cells.py; Touchpoints, with their type icons, through Qt
+    with crmdesk's cell delegate): pixel for pixel what Qt's table view and item delegate paint, with the app's
+    look, a selected row and the focus, in the active window and in one in the background."""
     demo.generate(ctx.store, people_count=60, seed=3)
     window.resize(1200, 700)
     window.show_entity(entity)
     window.reload_tables()
     _settle(qtbot, window)
     table = window.tables[entity]
-    for column in range(
-        table.model().columnCount()
-    ):  # every column in sight (the right-aligned counts too), most elided
+    # every column in sight (the right-aligned people counts too), most texts elided
+    for column in range(table.model().columnCount()):
         table.horizontalHeader().resizeSection(column, 95)
     table.selectRow(1)
     table.setFocus()  # the current cell of a focused table: Qt would draw a focus frame, the stylesheet turns it off
@@ -469,12 +469,22 @@ def test_tables_draw_their_cells_exactly_as_qt_would(
     assert isinstance(ours, TextCellDelegate)
     assert window.models[entity].plain_text(0, 0), "the first column's text is drawn by crmdesk's delegate"
     active = cells(ours)
+    assert table.painted_itself is (entity is not Entity.TOUCHPOINT)
     assert active == cells(QStyledItemDelegate(table))
+    assert not table.painted_itself
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for row in (3, 4, 7):  # rows selected apart, as with Ctrl+click
+        table.selectionModel().select(table.model().index(row, 0), flags)
+    several = cells(ours)
+    assert table.painted_itself is (entity is not Entity.TOUCHPOINT)
+    assert several == cells(QStyledItemDelegate(table))
+    assert several != active
     other = QWidget()
     qtbot.addWidget(other)
     other.show()
     other.activateWindow()
     qtbot.waitUntil(lambda: not window.isActiveWindow())
     inactive = cells(ours)
+    assert table.painted_itself is (entity is not Entity.TOUCHPOINT)
     assert inactive == cells(QStyledItemDelegate(table))
     table.setItemDelegate(ours)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from crmdesk.domain.records import Entity
@@ -31,6 +32,7 @@ class RecordTable(QTableView):
     """A table over one paged model, styled and behaving alike for every entity."""
 
     _cells: TextCellDelegate | None = None  # until made: a style change can arrive while the view is constructed
+    painted_itself = False  # whether the last paint was the delegate's own (paint_rows), for the tests
 
     def __init__(self, model: PagedTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +71,15 @@ class RecordTable(QTableView):
         hh.setSortIndicator(model.sort_column(), sort_order(model.query))
         hh.setSortIndicatorShown(True)
         self.setSortingEnabled(True)  # after the indicator: enabling sorts by it, which is the model's own order
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Plain text rows are painted by the cell delegate in one go (views/cells.py), pixel for pixel as Qt would.
+        cells = self._cells
+        self.painted_itself = (
+            cells is not None and self.itemDelegate() is cells and cells.paint_rows(self, event.rect())
+        )
+        if not self.painted_itself:
+            super().paintEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in _METRICS_CHANGE and self._cells is not None:
