@@ -1,15 +1,22 @@
-"""Painting a record table's plain text cells: what Qt's item delegate draws, with fewer calls into Python.
+"""Painting a record table's plain text: what Qt's table view and item delegate paint, with few calls into Python.
 
-Qt's `QStyledItemDelegate` fills a style option for every cell by asking the model for seven roles (seven calls
-into Python: font, alignment, colours, check state, icon, text, background), then has the style work out the text's
-rectangle and elide and draw it. `TextCellDelegate` takes the text from the model in one call and draws it where
-and as the style does — its margins, colours, elision and alignment, pixel for pixel (a test compares the two on
-every table, selected and not, in an active window and an inactive one). Measured on a 100,000-person store, CPU
-time in alternating runs: the first paint of a search's page ~10 % shorter, a repaint ~20 %.
+For every cell in sight, Qt's `QTableView` asks the model for an index (calling its `rowCount` and `columnCount`),
+whether the cell is selected (its `flags`), draws the row's background through the style and hands the cell to
+the delegate; `QStyledItemDelegate` then asks the model for seven roles (font, alignment, colours, check state,
+icon, text, background) and has the style place, elide and draw the text — a dozen calls into Python a cell, and a
+search's new page is ~150-200 cells. Here:
 
-Whatever it does not draw itself goes to Qt's own painting: a cell with an icon, a value that is not text, text that
-needs shaping (`models.table.needs_shaping`) or holds control characters, and a right-to-left layout. The app's
-style is always Fusion with its stylesheet (`ui.style.apply`): that is what the test checks it against.
+- `TextCellDelegate.paint_rows`, called by `RecordTable.paintEvent`, paints the rows in sight in one call: each
+  row's background once (selection or alternate colour), each cell's text from the model's `plain_text`.
+- `TextCellDelegate.paint` draws one plain cell the same way when Qt paints (a view with a cell it cannot draw).
+
+Both draw where and as the style does — its margins, colours, elision and alignment, pixel for pixel (a test
+compares them with Qt's own painting on every table: one and several rows selected, focused, in an active window
+and an inactive one). Whatever they cannot draw goes to Qt: a cell with an icon, a value that is not text, text that
+needs shaping (`models.table.needs_shaping`) or holds control characters, a right-to-left layout, a grid, a
+selection of less than whole rows. The app's style is always Fusion with its stylesheet (`ui.style.apply`): that is
+what the test checks them against. Measured on a 100,000-person store in CPU time of the GUI thread: the paint of a
+search's page p50 6.9-7.9 ms with the cell delegate under Qt's view, 3.6-4.5 ms with the rows painted in one call.
 """
 
 from __future__ import annotations
