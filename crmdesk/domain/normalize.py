@@ -98,8 +98,6 @@ _GERMAN_EXTENSION = re.compile(
     r"(?i)\s*(?<![^\W\d_])(?:durchwahl|dw|apparat|app|nebenstelle|nst|intern|int)\b\.?:?\s*(?=\d+$)",
 )
 _TEL_SCHEME = re.compile(r"(?i)^tel:\s*")
-_E164 = re.compile(r"\+[0-9]+")
-"""A number as the store keeps it, which `_prepare_phone` would return unchanged."""
 
 
 def _country_name(country_code: int) -> str:
@@ -272,7 +270,7 @@ _NORMALIZED_PHONES_MAX = 20_000
 def _lenient_parse(number: str, region: str) -> PhoneNumber | None:
     """Parse without judging the number; None where phonenumbers cannot parse it at all."""
     try:
-        # A stored number skips the preparing (a tenth of formatting one for a table cell).
+        # A number as stored (_E164) skips the preparing, which would not change it: a tenth of formatting one.
         text = number if _E164.fullmatch(number) else _prepare_phone(number)
         return phonenumbers.parse(text, region.upper())
     except NumberParseException:

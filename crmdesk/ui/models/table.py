@@ -94,10 +94,9 @@ class PagedTableModel(QAbstractTableModel):
         self._ctx = ctx
         self._runner = runner
         self._columns = COLUMNS[entity]
-        self._align = [self._alignment(c) for c in range(len(self._columns))]
-        # data() answers with the plain number: handing Qt a Python enum member costs a Python call (its `value`)
-        # in every cell of every paint.
-        self._align_value = [int(a.value) for a in self._align]
+        # As plain numbers: handing Qt a Python enum member costs a Python call (its `value`) in every cell of
+        # every paint.
+        self._align_value = [int(self._alignment(c).value) for c in range(len(self._columns))]
         self._decorated = [col.key == "type" for col in self._columns]  # a touchpoint's type shows its icon
         self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
         if entity is Entity.PERSON:  # people drag out as vCards (drag.py)
@@ -131,7 +130,7 @@ class PagedTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._columns[section].header
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._align[section]
+            return self._align_value[section]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

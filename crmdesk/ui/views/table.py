@@ -75,9 +75,7 @@ class RecordTable(QTableView):
     def paintEvent(self, event: QPaintEvent) -> None:
         # Plain text rows are painted by the cell delegate in one go (views/cells.py), pixel for pixel as Qt would.
         cells = self._cells
-        self.painted_itself = (
-            cells is not None and self.itemDelegate() is cells and cells.paint_rows(self, event.rect())
-        )
+        self.painted_itself = cells is not None and self.itemDelegate() is cells and cells.paint_rows(event.rect())
         if not self.painted_itself:
             super().paintEvent(event)
 

@@ -254,9 +254,10 @@ def test_format_phone(number: str, region: str, expected: str) -> None:
     assert format_phone(number, region=region) == expected
 
 
-@given(st.from_regex(r"\+[0-9]{1,20}", fullmatch=True))
+@given(st.from_regex(r"\+[1-9][0-9]{1,14}(;ext=[0-9]{1,6})?", fullmatch=True))
 def test_a_stored_number_needs_no_preparing(number: str) -> None:
-    """Parsing skips `_prepare_phone` for a number as the store keeps it ("+4975311234"): it would not change it."""
+    """Parsing skips `_prepare_phone` for a number as the store keeps it ("+4975311234", "+4975311234;ext=5"): it
+    would not change it."""
     assert _prepare_phone(number) == number
 
 
