@@ -81,7 +81,8 @@ def _text(value: Any, ctx: Context) -> str:
 
 
 def _phone(value: Any, ctx: Context) -> str:
-    return normalize.format_phone(value, region=ctx.region) if value else ""
+    """A stored number, or a list's phone forms (normalize.phone_forms), as the reader dials it."""
+    return normalize.shown_phone(value, region=ctx.region) if value else ""
 
 
 def _local_time(value: Any, ctx: Context) -> str:

@@ -232,7 +232,8 @@ def _row(rec: CompanyRecord, *, seq: int, now: Any, region: str) -> dict[str, An
         "updated_at": now,
         "change_seq": seq,
         "city": city,
-        "phone": phone.number if phone else "",  # E.164; views format it for the reader's region
+        "phone": phone.number if phone else "",  # E.164
+        "phone_forms": normalize.phone_forms(phone.number) if phone else "",  # shown for the reader's region
         "email": email.address if email else "",
         "tags_text": ", ".join(rec.tags),
         "search_extra": " ".join(x for x in extra if x),

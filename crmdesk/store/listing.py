@@ -31,7 +31,8 @@ from crmdesk.store.schema import (
 
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
-    """One table column: `value` is the displayed summary column, `sort` the column it sorts by."""
+    """One table column: `value` is the displayed summary column, `sort` the column it sorts by. (A phone column's
+    value is the number's forms, normalize.phone_forms: `normalize.shown_phone` gives its text.)"""
 
     key: str
     header: str
@@ -45,7 +46,7 @@ COLUMNS: dict[Entity, tuple[ColumnSpec, ...]] = {
         ColumnSpec("company", "Company", "company_name", "k_company"),
         ColumnSpec("position", "Position", "position", "k_position"),
         ColumnSpec("email", "E-mail", "email", "k_email"),
-        ColumnSpec("phone", "Phone", "phone", "k_phone"),
+        ColumnSpec("phone", "Phone", "phone_forms", "k_phone"),
         ColumnSpec("tags", "Tags", "tags_text", "k_tags"),
         ColumnSpec("updated", "Updated", "updated_at", "updated_at"),
     ),
@@ -53,7 +54,7 @@ COLUMNS: dict[Entity, tuple[ColumnSpec, ...]] = {
         ColumnSpec("name", "Name", "name", "k_name"),
         ColumnSpec("industry", "Industry", "industry", "k_industry"),
         ColumnSpec("city", "City", "city", "k_city"),
-        ColumnSpec("phone", "Phone", "phone", "k_phone"),
+        ColumnSpec("phone", "Phone", "phone_forms", "k_phone"),
         ColumnSpec("email", "E-mail", "email", "k_email"),
         ColumnSpec("people", "People", "people_count", "people_count"),
     ),

@@ -333,7 +333,8 @@ def _summary(rec: PersonRecord, *, region: str) -> dict[str, Any]:
         "company_name": company,
         "position": position,
         "email": email.address if email else "",
-        "phone": phone.number if phone else "",  # E.164; views format it for the reader's region
+        "phone": phone.number if phone else "",  # E.164
+        "phone_forms": normalize.phone_forms(phone.number) if phone else "",  # shown for the reader's region
         "tags_text": tags_text,
         "search_extra": " ".join(x for x in extra if x),
         "k_name": common.name_key(rec.first_name, rec.last_name),

@@ -110,6 +110,8 @@ class Person(Tracked, Base):
     position: Mapped[str] = mapped_column(String, default="")
     email: Mapped[str] = mapped_column(String, default="")
     phone: Mapped[str] = mapped_column(String, default="")
+    # The phone as every region shows it (normalize.phone_forms): the list shows it without formatting it.
+    phone_forms: Mapped[str] = mapped_column(String, default="")
     tags_text: Mapped[str] = mapped_column(String, default="")
     search_extra: Mapped[str] = mapped_column(Text, default="")
     k_name: Mapped[str] = mapped_column(String, default="")
@@ -137,6 +139,7 @@ class Company(Tracked, Base):
     # summary
     city: Mapped[str] = mapped_column(String, default="")
     phone: Mapped[str] = mapped_column(String, default="")
+    phone_forms: Mapped[str] = mapped_column(String, default="")  # as Person.phone_forms
     email: Mapped[str] = mapped_column(String, default="")
     tags_text: Mapped[str] = mapped_column(String, default="")
     people_count: Mapped[int] = mapped_column(Integer, default=0)

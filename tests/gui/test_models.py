@@ -8,11 +8,14 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont, QImage
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 
 from crmdesk.context import Context
 from crmdesk.domain.changes import ChangeSet
-from crmdesk.domain.records import BusinessCardRecord, Email, Entity, PersonRecord
-from crmdesk.store import demo, people
+from crmdesk.domain.records import BusinessCardRecord, CompanyRecord, Email, Entity, PersonRecord, Phone
+from crmdesk.store import companies, demo, people
+from crmdesk.store.listing import COLUMNS
+from crmdesk.store.schema import Person
 from crmdesk.ui.models.table import FIRST_PAGE, PagedTableModel, Role, needs_shaping
 from crmdesk.ui.notices import ChangeHub
 from crmdesk.ui.views.table import RecordTable
@@ -64,6 +67,32 @@ def test_pages_load_on_demand_and_cover_every_row_once(filled: Context, runner: 
         model.fetchMore(QModelIndex())
     ids = [model.data(model.index(r, 0), Role.ID) for r in range(model.rowCount())]
     assert len(ids) == len(set(ids)) == 450
+
+
+def test_phones_show_as_the_reader_dials_them(ctx: Context, runner: JobRunner) -> None:
+    """People's and companies' phone columns show each number formatted for the reader's region (from the forms
+    stored with it), its text and its tooltip alike; a number kept as imported is formatted when shown."""
+    with ctx.store.write() as s:
+        for first, number in (("Anna", "+49753112345"), ("Beat", "+41446681800"), ("Cleo", "+4975311234;ext=5")):
+            card = BusinessCardRecord(phones=(Phone(number, favourite=True),))
+            people.create(s, PersonRecord(first_name=first, last_name="Phone", cards=(card,)), region=ctx.region)
+        companies.create(s, CompanyRecord(name="Kestrel AG", phones=(Phone("+41446681800", favourite=True),)))
+        s.execute(update(Person).where(Person.first_name == "Cleo").values(phone_forms="0711 1234567"))
+    assert ctx.region == "DE"
+    shown = {}
+    for entity in (Entity.PERSON, Entity.COMPANY):
+        model = _model(ctx, entity, runner)
+        model.load_now()
+        col = [c.key for c in COLUMNS[entity]].index("phone")
+        for r in range(model.rowCount()):
+            shown[model.data(model.index(r, 0))] = model.data(model.index(r, col))
+            assert model.plain_text(r, col) == model.data(model.index(r, col))
+    assert shown == {
+        "Anna Phone": "07531 12345",
+        "Beat Phone": "+41 44 668 18 00",
+        "Cleo Phone": "0711 1234567",
+        "Kestrel AG": "+41 44 668 18 00",
+    }
 
 
 def test_sorting_happens_in_sql_over_every_row(qtbot: QtBot, filled: Context, runner: JobRunner) -> None:

@@ -59,9 +59,10 @@ class Role(enum.IntEnum):
 
 
 @functools.lru_cache(maxsize=4096)
-def display_phone(number: str, region: str) -> str:
-    """A stored E.164 number as the reader dials it (cached: only visible rows ever ask)."""
-    return normalize.format_phone(number, region=region) if number else ""
+def display_phone(forms: str, region: str) -> str:
+    """A phone column's value (normalize.phone_forms) as the reader dials it: picked from the forms stored with
+    the number; formatted here only for a number kept as imported (cached: only visible rows ever ask)."""
+    return normalize.shown_phone(forms, region=region)
 
 
 def display_time(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:

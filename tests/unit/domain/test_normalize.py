@@ -20,8 +20,10 @@ from crmdesk.domain.normalize import (
     normalize_notes,
     normalize_phone,
     normalize_text,
+    phone_forms,
     phone_region,
     phone_search_terms,
+    shown_phone,
 )
 
 REGIONS = ("DE", "CH", "AT", "US", "GB", "IT", "FR", "NL")
@@ -259,6 +261,29 @@ def test_a_stored_number_needs_no_preparing(number: str) -> None:
     """Parsing skips `_prepare_phone` for a number as the store keeps it ("+4975311234", "+4975311234;ext=5"): it
     would not change it."""
     assert _prepare_phone(number) == number
+
+
+@given(
+    st.one_of(
+        st.from_regex(r"\+[1-9][0-9]{1,14}(;ext=[0-9]{1,6})?", fullmatch=True),
+        st.sampled_from(["+49753112345", "+41446681800", "+16502530000", "+4975311234;ext=5", "+4966112"]),
+        st.sampled_from(["+390612345678", "+447911123456", "+33142685300", "+31201234567", "+436641234567"]),
+        st.text(max_size=20),  # anything an import kept as it was
+    ),
+    st.sampled_from((*REGIONS, "ZZ", "de")),
+)
+def test_stored_forms_show_a_number_as_formatting_it_does(number: str, region: str) -> None:
+    """A list shows a phone from the forms stored with it (`phone_forms`, region-free): the same text formatting the
+    number in the reader's region gives, whichever region that is."""
+    assert shown_phone(phone_forms(number), region=region) == format_phone(number, region=region)
+
+
+def test_phone_forms_hold_both_forms_and_the_region() -> None:
+    assert phone_forms("+49753112345") == "DE\x1f07531 12345\x1f+49 7531 12345"
+    assert phone_forms("+4966112") == "DE\x1f\x1f+49 66112"  # no national form where it is not known as valid
+    assert phone_forms("0711 123") == "0711 123"  # not as stored: formatted when shown, in the reader's region
+    assert shown_phone("0711 1234567", region="DE") == "0711 1234567"
+    assert phone_forms("") == shown_phone("") == ""
 
 
 def test_phone_search_terms_german() -> None:
