@@ -11,6 +11,7 @@ _QSS = """
 QListWidget#navigation {
     background: #eef1f5;
     border: none;
+    outline: 0;  /* the current view is highlighted: no focus frame around its name as well */
     padding: 8px 6px;
     font-size: 10.5pt;
 }
