@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import unicodedata
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from crmdesk.domain import normalize
 from crmdesk.domain.records import (
     BusinessCardRecord,
     CompanyRecord,
@@ -356,3 +358,32 @@ def test_sort_specs() -> None:
     for entity, columns in listing.COLUMNS.items():
         assert [c.header for c in columns]
         assert len({c.key for c in columns}) == len(columns), entity
+
+
+def test_a_phone_column_follows_the_number_through_edits(tmp_path: Path) -> None:
+    """The list's phone is the favourite number's stored forms, rewritten with every edit of it: a new number, a
+    new favourite, no number."""
+    st = open_store(tmp_path / "crmdesk.sqlite3")
+    column = [c.key for c in listing.COLUMNS[Entity.PERSON]].index("phone")
+
+    def shown() -> str:
+        with st.read() as s:
+            (row,) = listing.page(s, listing.ListQuery(Entity.PERSON))
+        return normalize.shown_phone(row.values[column], region="DE")
+
+    try:
+        with st.write() as s:
+            card = BusinessCardRecord(phones=(Phone("+49753112345", favourite=True),))
+            rec, _ = people.create(s, PersonRecord(first_name="Ida", last_name="Edit", cards=(card,)))
+        assert shown() == "07531 12345"
+        with st.write() as s:
+            card = dataclasses.replace(
+                rec.cards[0], phones=(Phone("+49753112345"), Phone("+41446681800", favourite=True))
+            )
+            rec, _ = people.update(s, rec.replace(cards=(card,)))
+        assert shown() == "+41 44 668 18 00"
+        with st.write() as s:
+            people.update(s, rec.replace(cards=(dataclasses.replace(rec.cards[0], phones=()),)))
+        assert shown() == ""
+    finally:
+        st.engine.dispose()
