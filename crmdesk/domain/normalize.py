@@ -314,6 +314,8 @@ def format_phone(number: str, *, region: str = "DE") -> str:
 
 # Separates the parts of phone_forms' answer: a control character no phone number's text holds.
 _FORMS_SEP = "\x1f"
+# The metadata the forms were made with: phonenumbers' own version (new number ranges, new groupings).
+_METADATA = getattr(phonenumbers, "__version__", "")
 
 
 def phone_forms(number: str) -> str:
@@ -321,9 +323,10 @@ def phone_forms(number: str) -> str:
 
     Formatting a number costs ~25 µs — the largest part of painting a page of new rows in a table — while the
     choice between its two forms is one comparison. For a number in E.164 (as `normalize_phone` stores it) the
-    answer is its region, its national form (empty when phonenumbers does not know it as valid) and its
-    international form, joined by U+001F; anything else (text kept as imported) is returned unchanged, and
-    `shown_phone` formats it as it is shown, in the reader's region.
+    answer packs, each after a U+001F: the phonenumbers version that made it, the number, its region, its national
+    form (empty when phonenumbers does not know it as valid) and its international form. Anything else (text
+    kept as imported) is returned unchanged, and `shown_phone` formats it when it is shown, in the reader's
+    region — as it does forms another phonenumbers version made, whose metadata may differ from today's.
 
     Args:
         number: A phone number as stored.
@@ -340,15 +343,17 @@ def phone_forms(number: str) -> str:
         phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL) if phonenumbers.is_valid_number(parsed) else ""
     )
     international = phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
-    return _FORMS_SEP.join((_region_of(parsed), national, international))
+    return _FORMS_SEP + _FORMS_SEP.join((_METADATA, number, _region_of(parsed), national, international))
 
 
 def shown_phone(forms: str, *, region: str = "DE") -> str:
     """The text `format_phone(number, region=region)` gives, from `phone_forms(number)`; never raises."""
-    parts = forms.split(_FORMS_SEP)
-    if len(parts) != 3:
+    if not forms.startswith(_FORMS_SEP):  # a number kept as imported (stored text never starts with a control)
         return format_phone(forms, region=region) if forms else ""
-    own, national, international = parts
+    parts = forms.split(_FORMS_SEP)
+    if len(parts) != 6 or parts[1] != _METADATA:  # made by another phonenumbers: format the number itself
+        return format_phone(parts[2], region=region) if len(parts) > 2 else ""
+    _, _, _, own, national, international = parts
     return national if national and own == region.upper() else international
 
 

@@ -177,7 +177,8 @@ def open_store(
         busy_timeout_ms: how long a statement waits for another process's lock.
         migrate: run Alembic upgrades (False only for tools that inspect a file as it is).
         on_upgrade: called with the file's schema revision before an existing store is upgraded (it can take
-            a while: migration 0005 re-indexes every person, ~20 s at 100,000), so the caller can say so.
+            a while: migration 0005 re-indexes every person, ~20 s at 100,000; 0006 works out every stored phone's
+            display forms, ~7 s), so the caller can say so.
 
     Raises:
         StoreError: the file is damaged, not a database, locked, unreadable, or of a newer schema.

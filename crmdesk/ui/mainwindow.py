@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
         self._nav.setObjectName("navigation")
         self._nav.setIconSize(QSize(20, 20))
         self._nav.setFrameShape(QListWidget.Shape.NoFrame)
+        # Tab reaches it (with its focus frame, for the keyboard); a click only switches the view, without boxing
+        # the name the highlight already marks.
+        self._nav.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         for entity in ENTITIES:
             label, icon_name = _NAV[entity]
             item = QListWidgetItem(icons.icon(icon_name), label)

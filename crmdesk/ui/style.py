@@ -11,7 +11,6 @@ _QSS = """
 QListWidget#navigation {
     background: #eef1f5;
     border: none;
-    outline: 0;  /* the current view is highlighted: no focus frame around its name as well */
     padding: 8px 6px;
     font-size: 10.5pt;
 }
@@ -219,7 +218,7 @@ QScrollBar:vertical:hover, QScrollBar:horizontal:hover {
     background: #f1f3f6;
 }
 QScrollBar::handle {
-    background: #c4cbd5;
+    background: #a7b0bc;  /* 3:1 against white, as a control's outline should be */
     border-radius: 3px;
 }
 QScrollBar::handle:vertical {
@@ -231,7 +230,7 @@ QScrollBar::handle:horizontal {
     margin: 3px 2px;
 }
 QScrollBar::handle:hover {
-    background: #9ca5b1;
+    background: #8a94a2;
 }
 QScrollBar::handle:pressed {
     background: #6b7483;

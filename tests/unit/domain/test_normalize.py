@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import phonenumbers
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -279,11 +280,22 @@ def test_stored_forms_show_a_number_as_formatting_it_does(number: str, region: s
 
 
 def test_phone_forms_hold_both_forms_and_the_region() -> None:
-    assert phone_forms("+49753112345") == "DE\x1f07531 12345\x1f+49 7531 12345"
-    assert phone_forms("+4966112") == "DE\x1f\x1f+49 66112"  # no national form where it is not known as valid
+    v = phonenumbers.__version__
+    assert phone_forms("+49753112345") == f"\x1f{v}\x1f+49753112345\x1fDE\x1f07531 12345\x1f+49 7531 12345"
+    # no national form where it is not known as valid
+    assert phone_forms("+4966112") == f"\x1f{v}\x1f+4966112\x1fDE\x1f\x1f+49 66112"
     assert phone_forms("0711 123") == "0711 123"  # not as stored: formatted when shown, in the reader's region
     assert shown_phone("0711 1234567", region="DE") == "0711 1234567"
+    assert shown_phone("a\x1fb\x1fc") == format_phone("a\x1fb\x1fc")  # only packed forms are read as forms
     assert phone_forms("") == shown_phone("") == ""
+
+
+def test_forms_another_phonenumbers_made_are_not_trusted() -> None:
+    """Forms carry the phonenumbers version that made them: after an update of its metadata (new ranges, new
+    groupings) a stored number is shown as today's phonenumbers formats it, not as the old one did."""
+    stale = phone_forms("+49753112345").replace(phonenumbers.__version__, "0.0.1").replace("07531 12345", "OLD")
+    assert shown_phone(stale, region="DE") == "07531 12345"
+    assert shown_phone(stale, region="CH") == "+49 7531 12345"
 
 
 def test_phone_search_terms_german() -> None:

@@ -18,8 +18,8 @@ branch_labels = None
 depends_on = None
 
 # Written by hand and frozen, like the ones before: the forms are worked out here as normalize.phone_forms did
-# when this revision was written (region, national form if valid, international form, joined by U+001F; any
-# number not in E.164 kept as it is).
+# when this revision was written (each after a U+001F: the phonenumbers version, the number, its region, national
+# form if valid, international form; any number not in E.164 kept as it is).
 _E164 = re.compile(r"\+([1-9]\d{1,14})(?:;ext=\d+)?")
 _SEP = "\x1f"
 _CHUNK = 2000
@@ -38,7 +38,8 @@ def _forms(number: str) -> str:
     national = (
         phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL) if phonenumbers.is_valid_number(parsed) else ""
     )
-    return _SEP.join((region, national, phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)))
+    international = phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
+    return _SEP + _SEP.join((getattr(phonenumbers, "__version__", ""), number, region, national, international))
 
 
 def upgrade() -> None:
