@@ -143,8 +143,7 @@ def paint_cpu(ctx: Any, model: Any, table: Any, rounds: int = 3) -> tuple[list[f
     first, again = [], []
     for _ in range(rounds):
         for query, rows in pages:
-            table_model._display_text.cache_clear()  # new rows: their texts (phone numbers, times) not formatted yet
-            table_model.display_phone.cache_clear()
+            table_model._display_text.cache_clear()  # new rows: their texts (phone numbers, times) not made yet
             model._apply_first_page(query, rows)
             t = time.thread_time()
             viewport.repaint()

@@ -58,13 +58,6 @@ class Role(enum.IntEnum):
     SORT_KEY = Qt.ItemDataRole.UserRole + 2
 
 
-@functools.lru_cache(maxsize=4096)
-def display_phone(forms: str, region: str) -> str:
-    """A phone column's value (normalize.phone_forms) as the reader dials it: picked from the forms stored with
-    the number; formatted here only for a number kept as imported (cached: only visible rows ever ask)."""
-    return normalize.shown_phone(forms, region=region)
-
-
 def display_time(value: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
     """Local time, short: "14:03" today, "Yesterday 09:10", "12 Mar 14:03" this year, else "12 Mar 2024"."""
     if value is None:
@@ -146,10 +139,7 @@ class PagedTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             return self._text(row, c)
         if role == _FONT:
-            # A stored text is the one shown, or its ASCII form (phone numbers, type labels); a time's text is in the
-            # user's locale (Qt sets the C library's, so "%b" may be an Arabic month).
-            value = row.values[c]
-            text = self._text(row, c) if isinstance(value, dt.datetime) else value
+            text = self._text(row, c)  # as shown: a time's text is in the user's locale ("%b" may be Arabic)
             return _shaping_font() if isinstance(text, str) and needs_shaping(text) else None
         if role == _ALIGN:
             return self._align_value[c]
@@ -494,8 +484,8 @@ def _display_text(key: str, value: Any, region: str, today: dt.date | None) -> A
     midnight (None for any other value: its text does not change with the day)."""
     if isinstance(value, dt.datetime):
         return display_time(value)
-    if key == "phone":
-        return display_phone(value or "", region)
+    if key == "phone":  # the forms stored with the number (normalize.phone_forms), as the reader dials it
+        return normalize.shown_phone(value or "", region=region)
     if key == "type":
         try:
             return labels.TOUCHPOINT_TYPES[TouchpointType(value)]
